@@ -1,0 +1,292 @@
+//! `loadgen`: drives the TSBS cpu-only workload (`stratus_bench`) into Stratus over gRPC, or
+//! into VictoriaMetrics over its JSON-lines import, and measures it from the client side.
+//!
+//! ```text
+//! loadgen [--target stratus|vm] --endpoint URL --hosts 100 --hours 24 --shape tsbs --seed 1 \
+//!         --streams 4 --form bulk|datums [--end-ms MS] [--namespace Benchmark/CPU] [--no-progress]
+//! loadgen query [--target stratus|vm] --endpoint URL --hosts 100 --hours 24 --seed 1 --end-ms MS
+//! loadgen flush [--target stratus|vm] --endpoint URL [--hours 24 --end-ms MS]
+//! ```
+//! Each prints one line of JSON on stdout; failures exit nonzero with a message on stderr.
+//!
+//! Layout: `encode` builds request bodies, `ingest` runs the phased schedule over N streams,
+//! `stratus` and `vm` are the two targets, `http` a minimal HTTP/1.1 client for the latter.
+
+mod encode;
+mod http;
+mod ingest;
+mod stratus;
+mod vm;
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+use stratus_bench::{Shape, Workload};
+
+use crate::encode::Form;
+use crate::ingest::{IngestConfig, round3};
+
+/// TSBS cpu-only load generator for Stratus and VictoriaMetrics.
+#[derive(Debug, Parser)]
+#[command(name = "loadgen", args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    ingest: IngestArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Ingest the workload (the default when no subcommand is given).
+    Ingest(IngestArgs),
+    /// Run q1 (max usage_user, one host, 1 h, 1-minute buckets) on seeded hosts/windows and
+    /// print the median client round trip.
+    Query(QueryArgs),
+    /// Make the target write everything to disk: Stratus `Flush` (seal + compact); VictoriaMetrics
+    /// `force_flush` then `force_merge` until one part per partition.
+    Flush(FlushArgs),
+}
+
+/// Which database to talk to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Target {
+    /// Stratus over gRPC.
+    Stratus,
+    /// VictoriaMetrics over HTTP.
+    Vm,
+}
+
+impl Target {
+    fn name(self) -> &'static str {
+        match self {
+            Target::Stratus => "stratus",
+            Target::Vm => "vm",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct WorkloadArgs {
+    /// Target database.
+    #[arg(long, value_enum, default_value = "stratus")]
+    target: Target,
+    /// Stratus gRPC endpoint or VictoriaMetrics HTTP endpoint.
+    #[arg(long, default_value = "http://127.0.0.1:50051")]
+    endpoint: String,
+    /// Number of hosts (10 series each).
+    #[arg(long, default_value_t = 100)]
+    hosts: usize,
+    /// Hours of data (360 points per series per hour).
+    #[arg(long, default_value_t = 24)]
+    hours: u32,
+    /// Seed of the data (values and host tags).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// End of the span in ms since the epoch (rounded down to 10 s); default: now. Pass the same
+    /// value to `ingest`, `query` and `flush` of one run.
+    #[arg(long)]
+    end_ms: Option<i64>,
+    /// CloudWatch namespace (Stratus target).
+    #[arg(long, default_value = "Benchmark/CPU")]
+    namespace: String,
+}
+
+impl WorkloadArgs {
+    fn workload(&self, shape: Shape) -> Workload {
+        let end_ms = self.end_ms.unwrap_or_else(now_ms);
+        Workload::new(self.hosts, self.hours, shape, self.seed, end_ms)
+    }
+}
+
+#[derive(Debug, Args)]
+struct IngestArgs {
+    #[command(flatten)]
+    workload: WorkloadArgs,
+    /// Value shape: tsbs (integers), round2 (2 decimals) or float.
+    #[arg(long, default_value = "tsbs")]
+    shape: Shape,
+    /// Concurrent streams, each on its own connection.
+    #[arg(long, default_value_t = 4)]
+    streams: usize,
+    /// Stratus request form: bulk SeriesBatch or CloudWatch-shaped datums.
+    #[arg(long, value_enum, default_value = "bulk")]
+    form: Form,
+    /// Hide the progress bar.
+    #[arg(long)]
+    no_progress: bool,
+}
+
+#[derive(Debug, Args)]
+struct QueryArgs {
+    #[command(flatten)]
+    workload: WorkloadArgs,
+    /// Measured runs.
+    #[arg(long, default_value_t = 20)]
+    runs: usize,
+    /// Unmeasured warm-up runs before them.
+    #[arg(long, default_value_t = 2)]
+    warmups: usize,
+    /// Seed of the host/window draws.
+    #[arg(long, default_value_t = 42)]
+    query_seed: u64,
+}
+
+#[derive(Debug, Args)]
+struct FlushArgs {
+    #[command(flatten)]
+    workload: WorkloadArgs,
+    /// Stratus: seal only, do not compact.
+    #[arg(long)]
+    no_compact: bool,
+    /// VictoriaMetrics: give up waiting for merges after this many seconds.
+    #[arg(long, default_value_t = 600)]
+    timeout_s: u64,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("loadgen: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            None => run_ingest(cli.ingest).await,
+            Some(Command::Ingest(a)) => run_ingest(a).await,
+            Some(Command::Query(a)) => run_query(a).await,
+            Some(Command::Flush(a)) => run_flush(a).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("loadgen: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run_ingest(a: IngestArgs) -> Result<()> {
+    let workload = a.workload.workload(a.shape);
+    let cfg = IngestConfig {
+        target: a.workload.target,
+        endpoint: a.workload.endpoint.clone(),
+        namespace: a.workload.namespace.clone(),
+        streams: a.streams,
+        form: a.form,
+        progress: !a.no_progress,
+    };
+    let summary = ingest::ingest(workload, cfg).await?;
+    println!("{}", serde_json::to_string(&summary)?);
+    if summary.errors > 0 {
+        bail!(
+            "ingest aborted after {} failed request(s): {}",
+            summary.errors,
+            summary.first_error.as_deref().unwrap_or("unknown error")
+        );
+    }
+    if summary.samples_acked != workload.total_samples() {
+        bail!("server acknowledged {} samples, {} were sent", summary.samples_acked, workload.total_samples());
+    }
+    Ok(())
+}
+
+#[derive(Debug, Serialize)]
+struct QuerySummary {
+    query: &'static str,
+    target: &'static str,
+    median_ms: f64,
+    p90_ms: f64,
+    min_ms: f64,
+    max_ms: f64,
+    runs: usize,
+    warmups: usize,
+    mean_points: f64,
+}
+
+async fn run_query(a: QueryArgs) -> Result<()> {
+    let workload = a.workload.workload(Shape::Tsbs);
+    let windows = workload.q1_windows(a.query_seed, a.warmups + a.runs);
+    if windows.is_empty() || a.runs == 0 {
+        bail!("q1 needs at least one host, one hour of data and one run");
+    }
+    let endpoint = &a.workload.endpoint;
+    let mut stratus_conn = None;
+    let mut vm_conn = None;
+    match a.workload.target {
+        Target::Stratus => stratus_conn = Some(stratus::StratusConn::connect(endpoint).await?),
+        Target::Vm => vm_conn = Some(vm::VmConn::new(endpoint)?),
+    }
+    let mut times = Vec::with_capacity(a.runs);
+    let mut points = 0usize;
+    for (i, w) in windows.iter().enumerate() {
+        let host = workload.host(w.host);
+        let t0 = Instant::now();
+        let n = match (&mut stratus_conn, &mut vm_conn) {
+            (Some(c), _) => c.q1(&a.workload.namespace, &host, w).await?,
+            (_, Some(c)) => c.q1(&host, w).await?,
+            _ => unreachable!("one connection is set"),
+        };
+        let ms = t0.elapsed().as_secs_f64() * 1e3;
+        if n == 0 {
+            bail!(
+                "q1 returned no datapoints for {} over [{}, {}): was the data ingested with the same \
+                 --hosts/--hours/--seed/--end-ms?",
+                host.hostname(),
+                w.start_ms,
+                w.end_ms
+            );
+        }
+        if i >= a.warmups {
+            times.push(ms);
+            points += n;
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    let lat = ingest::Latency::of(times.clone());
+    let median = if times.len() % 2 == 1 {
+        times[times.len() / 2]
+    } else {
+        (times[times.len() / 2 - 1] + times[times.len() / 2]) / 2.0
+    };
+    let summary = QuerySummary {
+        query: "q1",
+        target: a.workload.target.name(),
+        median_ms: round3(median),
+        p90_ms: lat.p90,
+        min_ms: round3(times[0]),
+        max_ms: lat.max,
+        runs: a.runs,
+        warmups: a.warmups,
+        mean_points: points as f64 / a.runs as f64,
+    };
+    println!("{}", serde_json::to_string(&summary)?);
+    Ok(())
+}
+
+async fn run_flush(a: FlushArgs) -> Result<()> {
+    let v = match a.workload.target {
+        Target::Stratus => {
+            let mut c = stratus::StratusConn::connect(&a.workload.endpoint).await?;
+            c.flush(!a.no_compact).await?
+        }
+        Target::Vm => {
+            let workload = a.workload.workload(Shape::Tsbs);
+            let mut c = vm::VmConn::new(&a.workload.endpoint)?;
+            c.flush(&workload, Duration::from_secs(a.timeout_s)).await.context("VictoriaMetrics flush")?
+        }
+    };
+    println!("{v}");
+    Ok(())
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}

@@ -1,0 +1,134 @@
+//! The Stratus target: pre-encoded `PutMetricData` over a pass-through gRPC codec, q1 as
+//! `GetMetricStatistics`, and the admin `Flush` rpc.
+
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use prost::Message as _;
+use stratus_bench::{FIELDS, Host, QueryWindow};
+use stratus_proto::v1::metrics_service_client::MetricsServiceClient;
+use stratus_proto::v1::{Dimension, FlushRequest, GetMetricStatisticsRequest, PutMetricDataResponse};
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::codegen::http::uri::PathAndQuery;
+use tonic::codegen::Bytes;
+use tonic::transport::{Channel, Endpoint};
+use tonic::{Code, Status};
+
+use crate::encode::timestamp;
+
+const PUT_PATH: &str = "/stratus.v1.MetricsService/PutMetricData";
+
+/// One gRPC connection (HTTP/2) to Stratus.
+#[derive(Debug, Clone)]
+pub(crate) struct StratusConn {
+    grpc: tonic::client::Grpc<Channel>,
+    channel: Channel,
+}
+
+/// Whether a failed call may be retried (the server throttled it).
+pub(crate) fn is_throttled(status: &Status) -> bool {
+    status.code() == Code::ResourceExhausted
+}
+
+impl StratusConn {
+    /// Opens a dedicated connection (each stream gets its own).
+    pub(crate) async fn connect(endpoint: &str) -> Result<Self> {
+        let channel = Endpoint::from_shared(endpoint.to_owned())
+            .with_context(|| format!("bad endpoint {endpoint:?}"))?
+            .tcp_nodelay(true)
+            .connect()
+            .await
+            .with_context(|| format!("connecting to {endpoint}"))?;
+        Ok(StratusConn { grpc: tonic::client::Grpc::new(channel.clone()), channel })
+    }
+
+    /// Sends one pre-encoded `PutMetricDataRequest`; returns `samples_accepted`.
+    pub(crate) async fn put(&mut self, body: Bytes) -> Result<u64, Status> {
+        self.grpc.ready().await.map_err(|e| Status::unavailable(format!("connection not ready: {e}")))?;
+        let resp: tonic::Response<PutMetricDataResponse> = self
+            .grpc
+            .unary(tonic::Request::new(body), PathAndQuery::from_static(PUT_PATH), RawCodec)
+            .await?;
+        Ok(resp.into_inner().samples_accepted)
+    }
+
+    fn client(&self) -> MetricsServiceClient<Channel> {
+        MetricsServiceClient::new(self.channel.clone())
+    }
+
+    /// q1: Maximum of usage_user for one host over the window, period 60. Returns the number of
+    /// datapoints.
+    pub(crate) async fn q1(&mut self, namespace: &str, host: &Host, w: &QueryWindow) -> Result<usize> {
+        let req = GetMetricStatisticsRequest {
+            namespace: namespace.to_owned(),
+            metric_name: FIELDS[0].to_owned(),
+            dimensions: host.dimensions().map(|(n, v)| Dimension { name: n.to_owned(), value: v.to_owned() }).collect(),
+            start_time: Some(timestamp(w.start_ms)),
+            end_time: Some(timestamp(w.end_ms)),
+            period: stratus_bench::Q1_PERIOD_S,
+            statistics: vec!["Maximum".to_owned()],
+            unit: String::new(),
+        };
+        let resp = self.client().get_metric_statistics(req).await.context("GetMetricStatistics")?;
+        Ok(resp.into_inner().datapoints.len())
+    }
+
+    /// Seals the head (and compacts if asked); returns the server's figures as JSON.
+    pub(crate) async fn flush(&mut self, compact: bool) -> Result<serde_json::Value> {
+        let started = Instant::now();
+        let r = self.client().flush(FlushRequest { compact }).await.context("Flush")?.into_inner();
+        Ok(serde_json::json!({
+            "target": "stratus",
+            "compact": compact,
+            "samples_sealed": r.samples_sealed,
+            "blocks": r.blocks,
+            "block_bytes": r.block_bytes,
+            "samples_on_disk": r.samples_on_disk,
+            "flush_s": started.elapsed().as_secs_f64(),
+        }))
+    }
+}
+
+/// Sends pre-encoded protobuf bytes as the request; decodes the response with prost.
+#[derive(Debug, Clone, Copy)]
+struct RawCodec;
+
+#[derive(Debug)]
+struct RawEncoder;
+
+#[derive(Debug)]
+struct ResponseDecoder;
+
+impl Codec for RawCodec {
+    type Encode = Bytes;
+    type Decode = PutMetricDataResponse;
+    type Encoder = RawEncoder;
+    type Decoder = ResponseDecoder;
+
+    fn encoder(&mut self) -> RawEncoder {
+        RawEncoder
+    }
+    fn decoder(&mut self) -> ResponseDecoder {
+        ResponseDecoder
+    }
+}
+
+impl Encoder for RawEncoder {
+    type Item = Bytes;
+    type Error = Status;
+
+    fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        dst.reserve(item.len());
+        prost::bytes::BufMut::put_slice(dst, &item);
+        Ok(())
+    }
+}
+
+impl Decoder for ResponseDecoder {
+    type Item = PutMetricDataResponse;
+    type Error = Status;
+
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<PutMetricDataResponse>, Status> {
+        PutMetricDataResponse::decode(src).map(Some).map_err(|e| Status::internal(format!("bad response: {e}")))
+    }
+}

@@ -1,0 +1,223 @@
+//! The two Gorilla column codecs: timestamps and values, one bit stream each.
+//!
+//! Control bits below are written in stream order, first bit first. With the LSB-first bit
+//! order of [`super::bits`], a control code `c1 c2 … ck` is the integer
+//! `c1 | c2 << 1 | … | ck << (k-1)`.
+//!
+//! **Timestamps** (`i64`): the first timestamp as 64 raw bits. Then, per sample, with
+//! `delta = t[i] - t[i-1]` and `dod = delta - previous delta` (wrapping, and the delta before the
+//! second sample is 0), `zigzag(dod)` in the first bucket that holds it:
+//!
+//! | code   | payload      | dod range                          |
+//! |--------|--------------|------------------------------------|
+//! | `0`    | none         | 0                                  |
+//! | `10`   | 14 bits      | `-2^13 ..= 2^13 - 1`               |
+//! | `110`  | 20 bits      | `-2^19 ..= 2^19 - 1`               |
+//! | `1110` | 32 bits      | `-2^31 ..= 2^31 - 1`               |
+//! | `1111` | 64 bits      | any (the escape)                   |
+//!
+//! **Values** (`f64` by bit pattern): the first value as 64 raw bits. Then, per sample,
+//! `x = bits[i] ^ bits[i-1]`:
+//! - `0`: `x == 0`, the value repeats.
+//! - `10` + `m` bits: `x >> tz` in the current window of `lz` leading zeros, `m` meaningful bits
+//!   and `tz = 64 - lz - m` trailing zeros.
+//! - `11` + `lz` (5 bits) + `m` (6 bits, 64 stored as 0) + `m` bits of `x >> tz`: a new window,
+//!   which becomes the current one. `lz` is the leading-zero count capped at 31.
+//!
+//! The window before the first `11` is `lz = 0, m = 64`. The encoder reuses the current window
+//! when `x` fits in it and doing so is not longer than opening a new one (`2 + m_cur <= 13 + m`),
+//! and otherwise opens the tightest window for `x`.
+
+use super::bits::{BitReader, BitWriter};
+use super::{CodecError, Corruption};
+
+/// Payload widths of the timestamp buckets, by bucket index (0 is the `0` code).
+const TS_PAYLOAD: [u32; 5] = [0, 14, 20, 32, 64];
+/// Control codes of the timestamp buckets (LSB-first: `10` is `0b01`).
+const TS_CODE: [u64; 5] = [0b0, 0b01, 0b011, 0b0111, 0b1111];
+/// Control code lengths of the timestamp buckets.
+const TS_CODE_LEN: [u32; 5] = [1, 2, 3, 4, 4];
+
+/// Width of the value window header: `11`, 5 bits of `lz`, 6 bits of `m`.
+const NEW_WINDOW_HEADER: u32 = 13;
+
+#[inline(always)]
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+#[inline(always)]
+fn unzigzag(v: u64) -> i64 {
+    ((v >> 1) as i64) ^ -((v & 1) as i64)
+}
+
+/// Index into the `TS_*` tables of the smallest bucket that holds `zz` (non-zero).
+#[inline(always)]
+fn ts_bucket(zz: u64) -> usize {
+    let need = 64 - zz.leading_zeros();
+    1 + usize::from(need > 14) + usize::from(need > 20) + usize::from(need > 32)
+}
+
+/// Appends the timestamp stream for `ts` to `w`.
+pub(crate) fn encode_timestamps(ts: &[i64], w: &mut BitWriter) {
+    let Some((&first, rest)) = ts.split_first() else {
+        return;
+    };
+    w.put(first as u64, 64);
+    let mut prev = first;
+    let mut prev_delta = 0i64;
+    for &t in rest {
+        let delta = t.wrapping_sub(prev);
+        let zz = zigzag(delta.wrapping_sub(prev_delta));
+        prev = t;
+        prev_delta = delta;
+        if zz == 0 {
+            w.put(0, 1);
+            continue;
+        }
+        let b = ts_bucket(zz);
+        if b < 4 {
+            w.put(TS_CODE[b] | zz << TS_CODE_LEN[b], TS_CODE_LEN[b] + TS_PAYLOAD[b]);
+        } else {
+            w.put(TS_CODE[4], TS_CODE_LEN[4]);
+            w.put(zz, 64);
+        }
+    }
+}
+
+/// Decodes `n` timestamps into `out` (cleared first). Reads past the end of the stream read as
+/// zero bits; the caller checks [`BitReader::overran`] afterwards.
+pub(crate) fn decode_timestamps(r: &mut BitReader<'_>, n: usize, out: &mut Vec<i64>) {
+    out.clear();
+    if n == 0 {
+        return;
+    }
+    out.reserve(n);
+    let mut t = r.take_long(64) as i64;
+    out.push(t);
+    let mut delta = 0i64;
+    let mut left = n - 1;
+    while left > 0 {
+        r.refill();
+        let bits = r.peek();
+        if bits & 1 == 0 {
+            // A run of `0` codes: the same delta again, up to `avail` samples at once.
+            let run = bits.trailing_zeros().min(r.available()) as usize;
+            let run = run.min(left);
+            r.consume(run as u32);
+            let (t0, d) = (t, delta);
+            out.extend((1..=run as i64).map(|i| t0.wrapping_add(d.wrapping_mul(i))));
+            t = t.wrapping_add(delta.wrapping_mul(run as i64));
+            left -= run;
+            continue;
+        }
+        // Count the leading `1`s of the code, at most 4: 1..=4 here.
+        let ones = (!bits | 0x10).trailing_zeros() as usize;
+        let zz = if ones < 4 {
+            let code_len = TS_CODE_LEN[ones];
+            let payload = TS_PAYLOAD[ones];
+            let v = (bits >> code_len) & ((1u64 << payload) - 1);
+            r.consume(code_len + payload);
+            v
+        } else {
+            r.consume(TS_CODE_LEN[4]);
+            r.take_long(64)
+        };
+        delta = delta.wrapping_add(unzigzag(zz));
+        t = t.wrapping_add(delta);
+        out.push(t);
+        left -= 1;
+    }
+}
+
+/// Appends the value stream for `values` to `w`.
+pub(crate) fn encode_values(values: &[f64], w: &mut BitWriter) {
+    let Some((&first, rest)) = values.split_first() else {
+        return;
+    };
+    let mut prev = first.to_bits();
+    w.put(prev, 64);
+    // The current window: leading zeros (capped at 31), trailing zeros, meaningful bits.
+    let (mut cur_lz, mut cur_tz, mut cur_m) = (0u32, 0u32, 64u32);
+    for &v in rest {
+        let bits = v.to_bits();
+        let x = bits ^ prev;
+        prev = bits;
+        if x == 0 {
+            w.put(0, 1);
+            continue;
+        }
+        let lz = x.leading_zeros().min(31);
+        let tz = x.trailing_zeros();
+        let m = 64 - lz - tz;
+        if lz >= cur_lz && tz >= cur_tz && cur_m <= m + (NEW_WINDOW_HEADER - 2) {
+            let payload = x >> cur_tz;
+            if cur_m <= 62 {
+                w.put(0b01 | payload << 2, 2 + cur_m);
+            } else {
+                w.put(0b01, 2);
+                w.put(payload, cur_m);
+            }
+        } else {
+            let header = 0b11 | u64::from(lz) << 2 | u64::from(m & 63) << 7;
+            let payload = x >> tz;
+            if m <= 64 - NEW_WINDOW_HEADER {
+                w.put(header | payload << NEW_WINDOW_HEADER, NEW_WINDOW_HEADER + m);
+            } else {
+                w.put(header, NEW_WINDOW_HEADER);
+                w.put(payload, m);
+            }
+            (cur_lz, cur_tz, cur_m) = (lz, tz, m);
+        }
+    }
+}
+
+/// Decodes `n` values into `out` (cleared first). Reads past the end of the stream read as
+/// zero bits; the caller checks [`BitReader::overran`] afterwards.
+///
+/// # Errors
+/// [`Corruption::XorWindow`] if a window header declares more than 64 bits.
+pub(crate) fn decode_values(
+    r: &mut BitReader<'_>,
+    n: usize,
+    out: &mut Vec<f64>,
+) -> Result<(), CodecError> {
+    out.clear();
+    if n == 0 {
+        return Ok(());
+    }
+    out.reserve(n);
+    let mut v = r.take_long(64);
+    out.push(f64::from_bits(v));
+    let (mut tz, mut m) = (0u32, 64u32);
+    let mut left = n - 1;
+    while left > 0 {
+        r.refill();
+        let bits = r.peek();
+        if bits & 1 == 0 {
+            // A run of `0` codes: the value repeats.
+            let run = bits.trailing_zeros().min(r.available()) as usize;
+            let run = run.min(left);
+            r.consume(run as u32);
+            out.extend(std::iter::repeat_n(f64::from_bits(v), run));
+            left -= run;
+            continue;
+        }
+        if bits & 0b10 == 0 {
+            r.consume(2);
+        } else {
+            let lz = (bits >> 2) as u32 & 31;
+            let raw = (bits >> 7) as u32 & 63;
+            m = if raw == 0 { 64 } else { raw };
+            if lz + m > 64 {
+                return Err(Corruption::XorWindow.into());
+            }
+            tz = 64 - lz - m;
+            r.consume(NEW_WINDOW_HEADER);
+        }
+        v ^= r.take_long(m) << tz;
+        out.push(f64::from_bits(v));
+        left -= 1;
+    }
+    Ok(())
+}

@@ -1,0 +1,300 @@
+//! A deliberately simple implementation of chunk format v1 on `bitvec`.
+//!
+//! It is the oracle the property tests hold the fast codec to (same bytes out of the encoder,
+//! same results and the same accept/reject decisions out of the decoder) and the baseline the
+//! benches compare against. It is written for obviousness, not speed: one `BitVec<u8, Lsb0>`
+//! per stream (the same LSB-first bit order as [`BitWriter`](super::BitWriter)), control codes
+//! pushed bit by bit, each rule spelled out where it is used. Do not call it on a hot path.
+
+use bitvec::prelude::*;
+
+use super::{ChunkHeader, CodecError, Corruption, Encoding, MAX_VALUE_COLUMNS};
+
+type Bits = BitVec<u8, Lsb0>;
+
+/// Appends the low `n` bits of `value`, least significant first.
+fn push_bits(bits: &mut Bits, value: u64, n: u32) {
+    bits.extend_from_bitslice(&value.view_bits::<Lsb0>()[..n as usize]);
+}
+
+fn zigzag(v: i64) -> u64 {
+    if v >= 0 {
+        (v as u64) << 1
+    } else {
+        ((!v) as u64) << 1 | 1
+    }
+}
+
+fn unzigzag(z: u64) -> i64 {
+    if z & 1 == 0 {
+        (z >> 1) as i64
+    } else {
+        !((z >> 1) as i64)
+    }
+}
+
+fn encode_timestamps(ts: &[i64]) -> Bits {
+    let mut bits = Bits::new();
+    let mut prev = 0i64;
+    let mut prev_delta = 0i64;
+    for (i, &t) in ts.iter().enumerate() {
+        if i == 0 {
+            push_bits(&mut bits, t as u64, 64);
+            prev = t;
+            continue;
+        }
+        let delta = t.wrapping_sub(prev);
+        let dod = zigzag(delta.wrapping_sub(prev_delta));
+        prev = t;
+        prev_delta = delta;
+        if dod == 0 {
+            bits.push(false);
+        } else if dod < 1 << 14 {
+            bits.extend([true, false]);
+            push_bits(&mut bits, dod, 14);
+        } else if dod < 1 << 20 {
+            bits.extend([true, true, false]);
+            push_bits(&mut bits, dod, 20);
+        } else if dod < 1 << 32 {
+            bits.extend([true, true, true, false]);
+            push_bits(&mut bits, dod, 32);
+        } else {
+            bits.extend([true, true, true, true]);
+            push_bits(&mut bits, dod, 64);
+        }
+    }
+    bits
+}
+
+fn encode_values(values: &[f64]) -> Bits {
+    let mut bits = Bits::new();
+    let mut prev = 0u64;
+    // The window in force: leading zeros (at most 31) and trailing zeros.
+    let mut window_lz = 0u32;
+    let mut window_tz = 0u32;
+    for (i, v) in values.iter().enumerate() {
+        let v = v.to_bits();
+        if i == 0 {
+            push_bits(&mut bits, v, 64);
+            prev = v;
+            continue;
+        }
+        let xor = v ^ prev;
+        prev = v;
+        if xor == 0 {
+            bits.push(false);
+            continue;
+        }
+        let lz = xor.leading_zeros().min(31);
+        let tz = xor.trailing_zeros();
+        let meaningful = 64 - lz - tz;
+        let window_meaningful = 64 - window_lz - window_tz;
+        let fits = lz >= window_lz && tz >= window_tz;
+        let reuse_cost = 2 + window_meaningful;
+        let new_cost = 2 + 5 + 6 + meaningful;
+        if fits && reuse_cost <= new_cost {
+            bits.extend([true, false]);
+            push_bits(&mut bits, xor >> window_tz, window_meaningful);
+        } else {
+            bits.extend([true, true]);
+            push_bits(&mut bits, u64::from(lz), 5);
+            push_bits(&mut bits, u64::from(meaningful % 64), 6);
+            push_bits(&mut bits, xor >> tz, meaningful);
+            window_lz = lz;
+            window_tz = tz;
+        }
+    }
+    bits
+}
+
+/// Same contract and same output as [`super::encode_chunk`].
+///
+/// # Panics
+/// As [`super::encode_chunk`].
+pub fn encode_chunk(timestamps: &[i64], columns: &[&[f64]], out: &mut Vec<u8>) {
+    assert!(!columns.is_empty() && columns.len() <= usize::from(MAX_VALUE_COLUMNS));
+    assert!(columns.iter().all(|c| c.len() == timestamps.len()));
+    let samples = u32::try_from(timestamps.len()).expect("too many samples");
+
+    let mut streams = vec![encode_timestamps(timestamps)];
+    for column in columns {
+        streams.push(encode_values(column));
+    }
+    out.push(Encoding::Gorilla as u8);
+    out.push(columns.len() as u8);
+    out.extend_from_slice(&samples.to_le_bytes());
+    for stream in &mut streams {
+        // Pad to a whole byte with zero bits.
+        while stream.len() % 8 != 0 {
+            stream.push(false);
+        }
+        let len = u32::try_from(stream.len() / 8).expect("stream too long");
+        out.extend_from_slice(&len.to_le_bytes());
+    }
+    for stream in &streams {
+        out.extend_from_slice(stream.as_raw_slice());
+    }
+}
+
+/// Reads one stream, bit by bit.
+struct Cursor<'a> {
+    bits: &'a BitSlice<u8, Lsb0>,
+    pos: usize,
+}
+
+impl Cursor<'_> {
+    fn read(&mut self, n: u32) -> Result<u64, CodecError> {
+        let n = n as usize;
+        let Some(field) = self.bits.get(self.pos..self.pos + n) else {
+            return Err(CodecError::Truncated {
+                needed_bits: (self.pos + n) as u64,
+                available_bits: self.bits.len() as u64,
+            });
+        };
+        self.pos += n;
+        Ok(if n == 0 { 0 } else { field.load_le::<u64>() })
+    }
+
+    fn bit(&mut self) -> Result<bool, CodecError> {
+        Ok(self.read(1)? == 1)
+    }
+
+    /// The stream must end in its last byte, with zero padding.
+    fn finish(&self, stream: usize) -> Result<(), CodecError> {
+        let rest = &self.bits[self.pos..];
+        if rest.len() >= 8 {
+            return Err(Corruption::StreamTail(stream).into());
+        }
+        if rest.any() {
+            return Err(Corruption::Padding(stream).into());
+        }
+        Ok(())
+    }
+}
+
+fn decode_timestamps(c: &mut Cursor<'_>, n: u32, out: &mut Vec<i64>) -> Result<(), CodecError> {
+    let mut prev = 0i64;
+    let mut delta = 0i64;
+    for i in 0..n {
+        let t = if i == 0 {
+            c.read(64)? as i64
+        } else {
+            let dod = if !c.bit()? {
+                0
+            } else if !c.bit()? {
+                c.read(14)?
+            } else if !c.bit()? {
+                c.read(20)?
+            } else if !c.bit()? {
+                c.read(32)?
+            } else {
+                c.read(64)?
+            };
+            delta = delta.wrapping_add(unzigzag(dod));
+            prev.wrapping_add(delta)
+        };
+        out.push(t);
+        prev = t;
+    }
+    Ok(())
+}
+
+fn decode_values(c: &mut Cursor<'_>, n: u32, out: &mut Vec<f64>) -> Result<(), CodecError> {
+    let mut v = 0u64;
+    let mut window_lz = 0u32;
+    let mut window_meaningful = 64u32;
+    for i in 0..n {
+        if i == 0 {
+            v = c.read(64)?;
+        } else if c.bit()? {
+            if c.bit()? {
+                window_lz = c.read(5)? as u32;
+                window_meaningful = match c.read(6)? as u32 {
+                    0 => 64,
+                    m => m,
+                };
+                if window_lz + window_meaningful > 64 {
+                    return Err(Corruption::XorWindow.into());
+                }
+            }
+            let window_tz = 64 - window_lz - window_meaningful;
+            v ^= c.read(window_meaningful)? << window_tz;
+        }
+        out.push(f64::from_bits(v));
+    }
+    Ok(())
+}
+
+fn read_u32(bytes: &[u8], at: usize) -> Result<u32, CodecError> {
+    match bytes.get(at..at + 4) {
+        Some(b) => Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        None => Err(CodecError::Truncated {
+            needed_bits: (at as u64 + 4) * 8,
+            available_bits: bytes.len() as u64 * 8,
+        }),
+    }
+}
+
+/// Same contract as [`super::decode_chunk`]: accepts exactly the chunks it accepts and
+/// decodes them to the same samples (the error reported for a bad chunk may differ).
+///
+/// # Errors
+/// As [`super::decode_chunk`].
+pub fn decode_chunk(
+    bytes: &[u8],
+    timestamps: &mut Vec<i64>,
+    columns: &mut [Vec<f64>],
+) -> Result<ChunkHeader, CodecError> {
+    timestamps.clear();
+    for column in columns.iter_mut() {
+        column.clear();
+    }
+    let tag = *bytes.first().ok_or(CodecError::Truncated {
+        needed_bits: 8,
+        available_bits: 0,
+    })?;
+    let encoding = Encoding::try_from(tag)?;
+    let ncols = *bytes.get(1).ok_or(CodecError::Truncated {
+        needed_bits: 16,
+        available_bits: 8,
+    })?;
+    if ncols == 0 || ncols > MAX_VALUE_COLUMNS {
+        return Err(Corruption::ColumnCount(ncols).into());
+    }
+    let samples = read_u32(bytes, 2)?;
+    if columns.len() != usize::from(ncols) {
+        return Err(CodecError::ColumnMismatch {
+            expected: ncols,
+            actual: columns.len(),
+        });
+    }
+    let mut offset = 6 + 4 * (1 + usize::from(ncols));
+    for stream in 0..=usize::from(ncols) {
+        let len = read_u32(bytes, 6 + 4 * stream)? as usize;
+        let Some(stream_bytes) = bytes.get(offset..offset + len) else {
+            return Err(CodecError::Truncated {
+                needed_bits: (offset + len) as u64 * 8,
+                available_bits: bytes.len() as u64 * 8,
+            });
+        };
+        offset += len;
+        let mut cursor = Cursor {
+            bits: stream_bytes.view_bits::<Lsb0>(),
+            pos: 0,
+        };
+        if stream == 0 {
+            decode_timestamps(&mut cursor, samples, timestamps)?;
+        } else {
+            decode_values(&mut cursor, samples, &mut columns[stream - 1])?;
+        }
+        cursor.finish(stream)?;
+    }
+    if offset != bytes.len() {
+        return Err(Corruption::TrailingBytes(bytes.len().saturating_sub(offset)).into());
+    }
+    Ok(ChunkHeader {
+        encoding,
+        samples,
+        columns: ncols,
+    })
+}

@@ -1,0 +1,397 @@
+//! [`Engine`]: opens and recovers the store, owns its background thread, closes in order.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender};
+use parking_lot::Mutex;
+
+use crate::durable::{Clock, CommitTicket, Durability, FileSystem, RealFs, SystemClock, WalConfig};
+use crate::error::{Error, Result};
+use crate::metrics::model::{
+    DatumValue, ListMetricsPage, ListMetricsQuery, MetricKey, PutMetricData, Resolution, StatisticsQuery,
+    StatisticsResult, Tenant, Unit,
+};
+use crate::metrics::series::{SampleClass, StreamKey};
+use crate::metrics::store::{EngineStats, FlushReport, PendingWrite, Store, StoreConfig};
+use crate::metrics::validate;
+
+/// Engine configuration. `Default` gives production settings.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Head shards; 0 means one per available core.
+    pub shards: usize,
+    /// When a write is acknowledged relative to fsync.
+    pub durability: Durability,
+    /// WAL segment size before rotation.
+    pub wal_segment_bytes: u64,
+    /// Seal the head into a block once it holds this many samples.
+    pub head_max_samples: u64,
+    /// Seal the head once its oldest data arrived this long ago (bounds WAL replay).
+    pub head_max_age: Duration,
+    /// Merge blocks once there are this many.
+    pub compact_min_blocks: usize,
+    /// Refuse writes (Throttling) while the head holds more than this many samples.
+    pub max_pending_samples: u64,
+    /// Keep raw samples this long; `None` keeps them forever.
+    pub raw_retention: Option<Duration>,
+    /// How often the background thread checks whether to seal, compact or expire.
+    pub maintenance_interval: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            shards: 0,
+            durability: Durability::Sync,
+            wal_segment_bytes: 64 << 20,
+            head_max_samples: 16_000_000,
+            head_max_age: Duration::from_secs(2 * 3600),
+            compact_min_blocks: 4,
+            max_pending_samples: 64_000_000,
+            raw_retention: None,
+            maintenance_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+impl EngineConfig {
+    /// Rejects settings that cannot work, naming the field.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        if self.wal_segment_bytes < 4096 {
+            return Err("wal_segment_bytes must be at least 4096".into());
+        }
+        if self.head_max_samples == 0 {
+            return Err("head_max_samples must be positive".into());
+        }
+        if self.max_pending_samples < self.head_max_samples {
+            return Err("max_pending_samples must be at least head_max_samples".into());
+        }
+        if self.compact_min_blocks < 2 {
+            return Err("compact_min_blocks must be at least 2".into());
+        }
+        if self.head_max_age.is_zero() || self.maintenance_interval.is_zero() {
+            return Err("head_max_age and maintenance_interval must be positive".into());
+        }
+        if self.raw_retention.is_some_and(|r| r.is_zero()) {
+            return Err("raw_retention must be positive (or absent to keep forever)".into());
+        }
+        Ok(())
+    }
+}
+
+/// An acknowledged-on-durability receipt for a write.
+#[derive(Debug)]
+pub struct PutReceipt {
+    /// Samples stored (each distinct value of a `Values` datum counts once).
+    pub samples: u64,
+    /// Completes when the write is as durable as the configured policy promises.
+    pub ticket: CommitTicket,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Store,
+    cfg: EngineConfig,
+}
+
+/// The embeddable metrics engine: open a directory, append, query, close.
+///
+/// ```
+/// use stratus_engine::{DatumValue, Engine, EngineConfig, MetricKey, Resolution, Statistic,
+///     StatisticsQuery, Tenant, Unit};
+///
+/// let dir = tempfile::tempdir()?;
+/// let engine = Engine::open(dir.path(), EngineConfig::default())?;
+/// let tenant = Tenant::default();
+/// let key = MetricKey::new("MyApp", "Latency", vec![]);
+/// let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as i64;
+/// let t = now - now % 60_000;
+///
+/// let mut app = engine.appender(&tenant);
+/// app.append(&key, Unit::Milliseconds, Resolution::Standard, t, &DatumValue::Single(12.0))?;
+/// app.append(&key, Unit::Milliseconds, Resolution::Standard, t, &DatumValue::Single(20.0))?;
+/// app.commit()?.wait()?; // durable: the WAL group holding it was fsynced
+///
+/// let stats = engine.querier().get_metric_statistics(&tenant, &StatisticsQuery {
+///     key,
+///     start_ms: t,
+///     end_ms: t + 60_000,
+///     period_s: 60,
+///     statistics: vec![Statistic::Average, Statistic::SampleCount],
+///     unit: None,
+/// })?;
+/// assert_eq!(stats.datapoints[0].average, Some(16.0));
+/// assert_eq!(stats.datapoints[0].sample_count, Some(2.0));
+/// engine.close()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Engine {
+    inner: Arc<Inner>,
+    stop: Sender<()>,
+    wake: Sender<()>,
+    maintenance: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Engine {
+    /// Opens (creating if needed) the engine in `dir` on the real file system.
+    pub fn open(dir: impl AsRef<Path>, config: EngineConfig) -> Result<Engine> {
+        Engine::open_with(Arc::new(RealFs), Arc::new(SystemClock), dir.as_ref(), config)
+    }
+
+    /// Opens with an injected file system and clock (simulated crashes, tests).
+    pub fn open_with(fs: Arc<dyn FileSystem>, clock: Arc<dyn Clock>, dir: &Path, config: EngineConfig) -> Result<Engine> {
+        config.validate().map_err(|m| Error::invalid(crate::InvalidCode::InvalidParameterValue, m))?;
+        let shards = if config.shards == 0 {
+            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        } else {
+            config.shards
+        };
+        let store_cfg = StoreConfig {
+            shards,
+            max_pending_samples: config.max_pending_samples,
+            raw_retention_ms: config.raw_retention.map(|r| r.as_millis() as i64),
+        };
+        let mut wal_cfg = WalConfig::new(dir.join("wal"));
+        wal_cfg.segment_bytes = config.wal_segment_bytes;
+        wal_cfg.durability = config.durability.clone();
+        let (store, report) = Store::open(fs, clock, dir, store_cfg, wal_cfg)?;
+        tracing::info!(
+            blocks = report.blocks,
+            obsolete_blocks_removed = report.obsolete_blocks_removed,
+            wal_records = report.wal_records,
+            wal_samples = report.wal_samples,
+            torn_tails = report.torn_tails,
+            "engine recovered"
+        );
+        let inner = Arc::new(Inner { store, cfg: config });
+        let (stop, stop_rx) = crossbeam_channel::bounded(1);
+        let (wake, wake_rx) = crossbeam_channel::bounded(1);
+        let bg = inner.clone();
+        let handle = std::thread::Builder::new()
+            .name("stratus-maintenance".into())
+            .spawn(move || maintenance_loop(&bg, &stop_rx, &wake_rx))
+            .map_err(|e| Error::io(dir, e))?;
+        Ok(Engine { inner, stop, wake, maintenance: Mutex::new(Some(handle)) })
+    }
+
+    /// A write transaction for `tenant`: `append` samples, then `commit`.
+    pub fn appender(&self, tenant: &Tenant) -> Appender<'_> {
+        Appender { engine: self, tenant: tenant.clone(), pending: PendingWrite::default(), now_ms: self.inner.store.now_ms() }
+    }
+
+    /// A read handle.
+    pub fn querier(&self) -> Querier<'_> {
+        Querier { store: &self.inner.store }
+    }
+
+    /// Validates a whole PutMetricData request and stores it atomically: either every datum
+    /// is accepted or none is.
+    pub fn put_metric_data(&self, tenant: &Tenant, req: &PutMetricData) -> Result<PutReceipt> {
+        let now = self.inner.store.now_ms();
+        validate::put_metric_data(req, now)?;
+        let mut w = PendingWrite::default();
+        for d in &req.metric_data {
+            let key = MetricKey::new(req.namespace.clone(), d.metric_name.clone(), d.dimensions.clone());
+            add_datum(&mut w, tenant, key, d.unit, d.resolution, d.timestamp_ms.unwrap_or(now), &d.value);
+        }
+        for s in &req.series {
+            let key = MetricKey::new(req.namespace.clone(), s.metric_name.clone(), s.dimensions.clone());
+            let slot = w.stream(stream_key(tenant, key, s.unit, SampleClass::Raw, s.resolution));
+            for (&t, &v) in s.timestamps_ms.iter().zip(&s.values) {
+                w.push_raw(slot, to_second(t), v, 1.0);
+            }
+        }
+        let samples = w.samples();
+        let ticket = self.commit(w)?;
+        Ok(PutReceipt { samples, ticket })
+    }
+
+    fn commit(&self, w: PendingWrite) -> Result<CommitTicket> {
+        let ticket = self.inner.store.commit(w)?;
+        if self.inner.store.head_samples() >= self.inner.cfg.head_max_samples {
+            let _ = self.wake.try_send(());
+        }
+        Ok(ticket)
+    }
+
+    /// GetMetricStatistics (see [`Querier::get_metric_statistics`]).
+    pub fn get_metric_statistics(&self, tenant: &Tenant, q: &StatisticsQuery) -> Result<StatisticsResult> {
+        self.querier().get_metric_statistics(tenant, q)
+    }
+
+    /// ListMetrics (see [`Querier::list_metrics`]).
+    pub fn list_metrics(&self, tenant: &Tenant, q: &ListMetricsQuery) -> Result<ListMetricsPage> {
+        self.querier().list_metrics(tenant, q)
+    }
+
+    /// Seals the head into a block now and, if `compact`, merges all blocks.
+    pub fn flush(&self, compact: bool) -> Result<FlushReport> {
+        let store = &self.inner.store;
+        if store.is_closed() {
+            return Err(Error::Closed);
+        }
+        let sealed = store.seal()?;
+        if compact {
+            store.compact()?;
+        }
+        Ok(store.flush_report(sealed))
+    }
+
+    /// Counters and gauges for self-metrics.
+    pub fn stats(&self) -> EngineStats {
+        self.inner.store.stats()
+    }
+
+    /// Stops background work and intake, and makes every accepted write durable. Idempotent;
+    /// the head is not sealed (the WAL holds it and replays it at the next open).
+    pub fn close(&self) -> Result<()> {
+        let _ = self.stop.try_send(());
+        if let Some(h) = self.maintenance.lock().take() {
+            let _ = h.join();
+        }
+        self.inner.store.close()
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        if let Err(e) = self.close() {
+            tracing::error!(error = %e, "closing the engine failed");
+        }
+    }
+}
+
+fn maintenance_loop(inner: &Inner, stop: &Receiver<()>, wake: &Receiver<()>) {
+    let store = &inner.store;
+    let cfg = &inner.cfg;
+    loop {
+        crossbeam_channel::select! {
+            recv(stop) -> _ => return,
+            recv(wake) -> _ => {},
+            default(cfg.maintenance_interval) => {},
+        }
+        let due = store.head_samples() >= cfg.head_max_samples
+            || (store.head_samples() > 0 && store.head_age_ms() >= cfg.head_max_age.as_millis() as i64);
+        if due {
+            if let Err(e) = store.seal() {
+                tracing::error!(error = %e, "sealing the head failed; will retry");
+                continue;
+            }
+        }
+        if store.block_count() >= cfg.compact_min_blocks {
+            if let Err(e) = store.compact() {
+                tracing::error!(error = %e, "compaction failed; will retry");
+            }
+        }
+        if let Err(e) = store.apply_retention() {
+            tracing::error!(error = %e, "retention failed; will retry");
+        }
+    }
+}
+
+fn to_second(t_ms: i64) -> i64 {
+    t_ms.div_euclid(1000) * 1000
+}
+
+fn stream_key(tenant: &Tenant, metric: MetricKey, unit: Unit, class: SampleClass, resolution: Resolution) -> StreamKey {
+    StreamKey { tenant: tenant.clone(), metric, unit, class, resolution }
+}
+
+fn add_datum(
+    w: &mut PendingWrite,
+    tenant: &Tenant,
+    key: MetricKey,
+    unit: Unit,
+    resolution: Resolution,
+    t_ms: i64,
+    value: &DatumValue,
+) {
+    let t = to_second(t_ms);
+    match value {
+        DatumValue::Single(v) => {
+            let slot = w.stream(stream_key(tenant, key, unit, SampleClass::Raw, resolution));
+            w.push_raw(slot, t, *v, 1.0);
+        }
+        DatumValue::Values { values, counts } => {
+            let slot = w.stream(stream_key(tenant, key, unit, SampleClass::Raw, resolution));
+            for (i, v) in values.iter().enumerate() {
+                let c = counts.get(i).copied().unwrap_or(1.0);
+                if c > 0.0 {
+                    w.push_raw(slot, t, *v, c);
+                }
+            }
+        }
+        DatumValue::StatisticSet(s) => {
+            let slot = w.stream(stream_key(tenant, key, unit, SampleClass::Set, resolution));
+            w.push_set(slot, t, s.sample_count, s.sum, s.minimum, s.maximum);
+        }
+    }
+}
+
+/// A write transaction: validated appends buffered in memory until [`Appender::commit`].
+/// Dropping it without committing discards everything.
+#[derive(Debug)]
+pub struct Appender<'e> {
+    engine: &'e Engine,
+    tenant: Tenant,
+    pending: PendingWrite,
+    now_ms: i64,
+}
+
+impl Appender<'_> {
+    /// Validates and buffers one datum (AWS rules; `timestamp_ms` inside the accepted window).
+    pub fn append(
+        &mut self,
+        key: &MetricKey,
+        unit: Unit,
+        resolution: Resolution,
+        timestamp_ms: i64,
+        value: &DatumValue,
+    ) -> Result<()> {
+        validate::namespace(&key.namespace)?;
+        validate::identity("", &key.metric_name, &key.dimensions)?;
+        validate::datum_value("", value)?;
+        validate::timestamp("Timestamp", timestamp_ms, self.now_ms)?;
+        let mut key = key.clone();
+        key.normalize();
+        add_datum(&mut self.pending, &self.tenant, key, unit, resolution, timestamp_ms, value);
+        Ok(())
+    }
+
+    /// Samples buffered so far.
+    pub fn samples(&self) -> u64 {
+        self.pending.samples()
+    }
+
+    /// Writes everything buffered to the WAL and the head in one group; the ticket completes
+    /// when it is durable per the configured policy.
+    pub fn commit(self) -> Result<CommitTicket> {
+        if self.pending.is_empty() {
+            return Ok(CommitTicket::completed());
+        }
+        self.engine.commit(self.pending)
+    }
+}
+
+/// Read access: GetMetricStatistics and ListMetrics over a consistent snapshot.
+#[derive(Debug, Clone, Copy)]
+pub struct Querier<'e> {
+    store: &'e Store,
+}
+
+impl Querier<'_> {
+    /// Statistics of one metric in periods: StartTime inclusive, EndTime exclusive, one
+    /// datapoint per unit per non-empty period, sorted by time then unit.
+    pub fn get_metric_statistics(&self, tenant: &Tenant, q: &StatisticsQuery) -> Result<StatisticsResult> {
+        self.store.get_metric_statistics(tenant, q)
+    }
+
+    /// Metrics matching the filters, 500 per page, in stable key order.
+    pub fn list_metrics(&self, tenant: &Tenant, q: &ListMetricsQuery) -> Result<ListMetricsPage> {
+        self.store.list_metrics(tenant, q)
+    }
+}

@@ -1,0 +1,28 @@
+//! The time-series store behind CloudWatch metrics.
+//!
+//! # Layout
+//!
+//! | module     | owns                                                                            |
+//! |------------|---------------------------------------------------------------------------------|
+//! | `model`    | public data types: tenants, metric keys, units, datums, queries, datapoints       |
+//! | `validate` | CloudWatch's input rules with AWS error codes and wording                        |
+//! | `series`   | stream identity (`StreamId` = xxh3 of the canonical key) and the series index    |
+//! | `record`   | WAL payloads: series definitions and compact sample batches                      |
+//! | `chunk`    | samples ⇄ codec chunks per sample class                                          |
+//! | `head`     | the sharded in-memory head and frozen heads being sealed                         |
+//! | `block`    | immutable block files: writer, mmap reader                                       |
+//! | `query`    | pure GetMetricStatistics semantics: period rules, rounding, aggregation          |
+//! | `store`    | the wiring: append/commit, recovery, seal, compaction, retention, reads          |
+//!
+//! Callers: the [`crate::Engine`] facade only.
+
+pub(crate) mod block;
+pub(crate) mod chunk;
+pub(crate) mod enc;
+pub(crate) mod head;
+pub(crate) mod model;
+pub(crate) mod query;
+pub(crate) mod record;
+pub(crate) mod series;
+pub(crate) mod store;
+pub mod validate;

@@ -1,0 +1,138 @@
+//! Opens a block file through mmap, verifies its footer and index, and hands out chunks.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use hashbrown::HashMap;
+
+use crate::durable::{FileSystem, ReadOnlyBytes};
+use crate::error::{Error, Result};
+use crate::metrics::chunk::{ChunkBytes, ChunkMeta};
+use crate::metrics::enc::{Cursor, DecodeError};
+use crate::metrics::series::{StreamId, StreamKey};
+
+use super::{BlockMeta, FOOTER_LEN, FOOTER_MAGIC, FORMAT_VERSION, HEADER_LEN, MAGIC};
+
+/// One stream of a block.
+#[derive(Debug)]
+pub(crate) struct BlockStream {
+    pub(crate) key: Arc<StreamKey>,
+    pub(crate) chunks: Vec<ChunkMeta>,
+}
+
+/// An open, verified block.
+#[derive(Debug)]
+pub(crate) struct BlockReader {
+    pub(crate) path: PathBuf,
+    pub(crate) meta: BlockMeta,
+    pub(crate) bytes_len: u64,
+    pub(crate) streams: HashMap<StreamId, BlockStream>,
+}
+
+impl BlockReader {
+    pub(crate) fn open(fs: &dyn FileSystem, path: &Path) -> Result<BlockReader> {
+        let file = fs.map(path).map_err(|e| Error::io(path, e))?;
+        Self::from_bytes(path, file)
+    }
+
+    pub(crate) fn from_bytes(path: &Path, file: ReadOnlyBytes) -> Result<BlockReader> {
+        let corrupt = |offset: usize, detail: &str| Error::corruption(path, offset as u64, detail.to_owned());
+        let len = file.len();
+        if len < HEADER_LEN + FOOTER_LEN {
+            return Err(corrupt(0, "file shorter than header and footer"));
+        }
+        if &file[..8] != MAGIC {
+            return Err(corrupt(0, "bad magic"));
+        }
+        let mut c = Cursor::new(&file[8..HEADER_LEN]);
+        let version = c.u32().map_err(|_| corrupt(8, "header"))?;
+        if version != FORMAT_VERSION {
+            return Err(corrupt(8, &format!("unsupported block format version {version}")));
+        }
+        let foot_at = len - FOOTER_LEN;
+        let mut f = Cursor::new(&file[foot_at..]);
+        let (index_off, index_len, index_crc, fversion) = (|| -> Result<_, DecodeError> {
+            Ok((f.u64()?, f.u64()?, f.u32()?, f.u32()?))
+        })()
+        .map_err(|_| corrupt(foot_at, "footer"))?;
+        if &file[len - 8..] != FOOTER_MAGIC || fversion != FORMAT_VERSION {
+            return Err(corrupt(foot_at, "bad footer magic or version"));
+        }
+        let index_end = index_off.checked_add(index_len).unwrap_or(u64::MAX);
+        if index_off < HEADER_LEN as u64 || index_end != foot_at as u64 {
+            return Err(corrupt(foot_at, "index range out of bounds"));
+        }
+        let index = &file[index_off as usize..foot_at];
+        if crc32fast::hash(index) != index_crc {
+            return Err(corrupt(index_off as usize, "index checksum mismatch"));
+        }
+        let data_end = index_off as usize;
+        let parse = || -> Result<(BlockMeta, HashMap<StreamId, BlockStream>), DecodeError> {
+            let mut c = Cursor::new(index);
+            let mut meta = BlockMeta {
+                id: c.u64()?,
+                level: c.u32()?,
+                min_t: c.i64()?,
+                max_t: c.i64()?,
+                samples: c.u64()?,
+                wal_seq: c.u64()?,
+                parents: Vec::new(),
+            };
+            let np = c.u32()?;
+            for _ in 0..np {
+                meta.parents.push(c.u64()?);
+            }
+            let ns = c.u32()?;
+            let mut streams = HashMap::with_capacity((ns as usize).min(index.len() / 16));
+            for _ in 0..ns {
+                let klen = c.u32()? as usize;
+                let kbytes = c.bytes(klen)?;
+                let key = StreamKey::decode(&mut Cursor::new(kbytes))?;
+                let id = StreamId(c.u64()?);
+                if key.id() != id {
+                    return Err(DecodeError::Invalid("stream id does not match its key"));
+                }
+                let nc = c.u32()? as usize;
+                if nc > c.remaining() / 36 {
+                    return Err(DecodeError::Invalid("chunk count"));
+                }
+                let mut chunks = Vec::with_capacity(nc);
+                for _ in 0..nc {
+                    let off = c.u64()?;
+                    let clen = c.u32()?;
+                    let min_t = c.i64()?;
+                    let max_t = c.i64()?;
+                    let samples = c.u32()?;
+                    let crc = c.u32()?;
+                    let end = off.checked_add(u64::from(clen)).ok_or(DecodeError::Invalid("chunk range"))?;
+                    if off < HEADER_LEN as u64 || end > data_end as u64 || min_t > max_t {
+                        return Err(DecodeError::Invalid("chunk range"));
+                    }
+                    chunks.push(ChunkMeta {
+                        min_t,
+                        max_t,
+                        samples,
+                        bytes: ChunkBytes::Block { file: file.clone(), start: off as usize, len: clen as usize, crc },
+                    });
+                }
+                streams.insert(id, BlockStream { key: Arc::new(key), chunks });
+            }
+            if !c.is_empty() {
+                return Err(DecodeError::Invalid("trailing bytes in index"));
+            }
+            Ok((meta, streams))
+        };
+        let (meta, streams) = parse().map_err(|e| corrupt(index_off as usize, &format!("index: {e}")))?;
+        Ok(BlockReader { path: path.to_path_buf(), meta, bytes_len: len as u64, streams })
+    }
+
+    /// Verifies a block chunk's CRC; head chunks pass.
+    pub(crate) fn verify(path: &Path, chunk: &ChunkMeta) -> Result<()> {
+        if let ChunkBytes::Block { start, crc, .. } = &chunk.bytes {
+            if crc32fast::hash(chunk.bytes.bytes()) != *crc {
+                return Err(Error::corruption(path, *start as u64, "chunk checksum mismatch"));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,126 @@
+//! Streams chunks into a new block file and publishes it atomically.
+
+use std::path::{Path, PathBuf};
+
+use crate::durable::{FileSystem, WritableFile};
+use crate::error::{Error, Result};
+use crate::metrics::enc::{put_i64, put_u32, put_u64};
+use crate::metrics::series::{StreamId, StreamKey};
+
+use super::{file_name, BlockMeta, FOOTER_MAGIC, FORMAT_VERSION, MAGIC};
+
+/// Writes one block: `add_stream` for each stream in increasing id order, then `finish`.
+#[derive(Debug)]
+pub(crate) struct BlockWriter<'a> {
+    fs: &'a dyn FileSystem,
+    dir: PathBuf,
+    tmp: PathBuf,
+    file: Box<dyn WritableFile>,
+    offset: u64,
+    index: Vec<u8>,
+    streams: u32,
+    meta: BlockMeta,
+    last_id: Option<StreamId>,
+}
+
+impl<'a> BlockWriter<'a> {
+    pub(crate) fn new(fs: &'a dyn FileSystem, dir: &Path, id: u64) -> Result<Self> {
+        let tmp = dir.join(format!("{}.tmp", file_name(id)));
+        let mut file = fs.create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        let mut header = Vec::with_capacity(super::HEADER_LEN);
+        header.extend_from_slice(MAGIC);
+        put_u32(&mut header, FORMAT_VERSION);
+        put_u32(&mut header, 0);
+        file.write_all(&header).map_err(|e| Error::io(&tmp, e))?;
+        Ok(BlockWriter {
+            fs,
+            dir: dir.to_path_buf(),
+            tmp,
+            file,
+            offset: header.len() as u64,
+            index: Vec::new(),
+            streams: 0,
+            meta: BlockMeta { id, min_t: i64::MAX, max_t: i64::MIN, ..BlockMeta::default() },
+            last_id: None,
+        })
+    }
+
+    /// Adds one stream with its chunks, given as (min_t, max_t, samples, encoded bytes).
+    pub(crate) fn add_stream<'c>(
+        &mut self,
+        id: StreamId,
+        key: &StreamKey,
+        chunks: impl IntoIterator<Item = (i64, i64, u32, &'c [u8])>,
+    ) -> Result<()> {
+        debug_assert!(self.last_id.is_none_or(|l| l < id), "streams must be added in id order");
+        self.last_id = Some(id);
+        let mut entry = Vec::new();
+        let mut n = 0u32;
+        for (min_t, max_t, samples, bytes) in chunks {
+            self.file.write_all(bytes).map_err(|e| Error::io(&self.tmp, e))?;
+            put_u64(&mut entry, self.offset);
+            put_u32(&mut entry, bytes.len() as u32);
+            put_i64(&mut entry, min_t);
+            put_i64(&mut entry, max_t);
+            put_u32(&mut entry, samples);
+            put_u32(&mut entry, crc32fast::hash(bytes));
+            self.offset += bytes.len() as u64;
+            self.meta.min_t = self.meta.min_t.min(min_t);
+            self.meta.max_t = self.meta.max_t.max(max_t);
+            self.meta.samples += u64::from(samples);
+            n += 1;
+        }
+        if n == 0 {
+            return Ok(());
+        }
+        let mut k = Vec::new();
+        key.encode(&mut k);
+        put_u32(&mut self.index, k.len() as u32);
+        self.index.extend_from_slice(&k);
+        put_u64(&mut self.index, id.0);
+        put_u32(&mut self.index, n);
+        self.index.extend_from_slice(&entry);
+        self.streams += 1;
+        Ok(())
+    }
+
+    /// Writes index and footer, fsyncs, renames into place, fsyncs the directory.
+    pub(crate) fn finish(mut self, level: u32, wal_seq: u64, parents: Vec<u64>) -> Result<BlockMeta> {
+        self.meta.level = level;
+        self.meta.wal_seq = wal_seq;
+        self.meta.parents = parents;
+        if self.meta.samples == 0 {
+            self.meta.min_t = 0;
+            self.meta.max_t = 0;
+        }
+        let m = &self.meta;
+        let mut index = Vec::with_capacity(64 + self.index.len());
+        put_u64(&mut index, m.id);
+        put_u32(&mut index, m.level);
+        put_i64(&mut index, m.min_t);
+        put_i64(&mut index, m.max_t);
+        put_u64(&mut index, m.samples);
+        put_u64(&mut index, m.wal_seq);
+        put_u32(&mut index, m.parents.len() as u32);
+        for p in &m.parents {
+            put_u64(&mut index, *p);
+        }
+        put_u32(&mut index, self.streams);
+        index.extend_from_slice(&self.index);
+        let mut footer = Vec::with_capacity(super::FOOTER_LEN);
+        put_u64(&mut footer, self.offset);
+        put_u64(&mut footer, index.len() as u64);
+        put_u32(&mut footer, crc32fast::hash(&index));
+        put_u32(&mut footer, FORMAT_VERSION);
+        footer.extend_from_slice(FOOTER_MAGIC);
+        let io = |e| Error::io(&self.tmp, e);
+        self.file.write_all(&index).map_err(io)?;
+        self.file.write_all(&footer).map_err(io)?;
+        self.file.sync().map_err(io)?;
+        drop(self.file);
+        let dest = self.dir.join(file_name(m.id));
+        self.fs.rename(&self.tmp, &dest).map_err(|e| Error::io(&dest, e))?;
+        self.fs.sync_dir(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
+        Ok(self.meta)
+    }
+}

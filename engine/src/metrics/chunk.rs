@@ -1,0 +1,87 @@
+//! Encoding a stream's samples into codec chunks and back, per sample class.
+//!
+//! A raw stream's chunk has one column (values) when every weight is 1 — the common case,
+//! which then costs nothing for weights — and two (values, weights) otherwise. A statistic-set
+//! chunk has four (count, sum, min, max). The column count is in the chunk header.
+
+use std::sync::Arc;
+
+use crate::codec::{self, CodecError};
+use crate::durable::ReadOnlyBytes;
+
+use super::record::SampleBuf;
+use super::series::SampleClass;
+
+/// Samples per head chunk before it is cut and compressed.
+pub(crate) const HEAD_CHUNK_SAMPLES: usize = 240;
+/// Samples per chunk written by compaction.
+pub(crate) const BLOCK_CHUNK_SAMPLES: usize = 1024;
+
+/// Encodes `buf` (already sorted by time) as one chunk.
+pub(crate) fn encode(class: SampleClass, buf: &SampleBuf, out: &mut Vec<u8>) {
+    match class {
+        SampleClass::Raw => {
+            if buf.cols[1].iter().all(|&w| w == 1.0) {
+                codec::encode_chunk(&buf.ts, &[&buf.cols[0]], out);
+            } else {
+                codec::encode_chunk(&buf.ts, &[&buf.cols[0], &buf.cols[1]], out);
+            }
+        }
+        SampleClass::Set => {
+            codec::encode_chunk(&buf.ts, &[&buf.cols[0], &buf.cols[1], &buf.cols[2], &buf.cols[3]], out);
+        }
+    }
+}
+
+/// Decodes one chunk, appending its samples to `out`. `scratch` is reused between calls.
+pub(crate) fn decode_append(
+    class: SampleClass,
+    bytes: &[u8],
+    scratch: &mut SampleBuf,
+    out: &mut SampleBuf,
+) -> Result<(), CodecError> {
+    let header = codec::chunk_header(bytes)?;
+    let ncols = usize::from(header.columns);
+    let ok = match class {
+        SampleClass::Raw => ncols == 1 || ncols == 2,
+        SampleClass::Set => ncols == 4,
+    };
+    if !ok {
+        let actual = if class == SampleClass::Raw { 2 } else { 4 };
+        return Err(CodecError::ColumnMismatch { expected: header.columns, actual });
+    }
+    codec::decode_chunk(bytes, &mut scratch.ts, &mut scratch.cols[..ncols])?;
+    if class == SampleClass::Raw && ncols == 1 {
+        scratch.cols[1].clear();
+        scratch.cols[1].resize(scratch.ts.len(), 1.0);
+    }
+    out.extend(scratch, class);
+    Ok(())
+}
+
+/// Where a chunk's bytes live.
+#[derive(Debug, Clone)]
+pub(crate) enum ChunkBytes {
+    /// Compressed in the head.
+    Head(Arc<[u8]>),
+    /// A range of an mmap'd block file, with the CRC the block index promises.
+    Block { file: ReadOnlyBytes, start: usize, len: usize, crc: u32 },
+}
+
+impl ChunkBytes {
+    pub(crate) fn bytes(&self) -> &[u8] {
+        match self {
+            ChunkBytes::Head(b) => b,
+            ChunkBytes::Block { file, start, len, .. } => &file[*start..*start + *len],
+        }
+    }
+}
+
+/// A chunk with its time range, as a query or compaction sees it.
+#[derive(Debug, Clone)]
+pub(crate) struct ChunkMeta {
+    pub(crate) min_t: i64,
+    pub(crate) max_t: i64,
+    pub(crate) samples: u32,
+    pub(crate) bytes: ChunkBytes,
+}

@@ -1,0 +1,193 @@
+//! The head: recent samples in memory, sharded by stream id.
+//!
+//! Each shard is a mutex over its streams; writers of different shards never contend, and a
+//! shard lock is held only to push samples or to copy out chunk handles (no decoding, no I/O
+//! under it). Each stream keeps an *open buffer* of uncompressed samples in arrival order and a
+//! list of compressed chunks. When the buffer reaches [`HEAD_CHUNK_SAMPLES`] it is sorted and
+//! cut into a chunk. Out-of-order samples are therefore free: they land in the open buffer, or
+//! in a later chunk whose time range overlaps an earlier one; queries aggregate every chunk
+//! whose range overlaps the window, and compaction sorts when it merges.
+//!
+//! Sealing swaps every shard's state out at once (under the engine's write barrier) into an
+//! immutable [`FrozenHead`], which queries read until its block is published.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crossbeam_utils::CachePadded;
+use hashbrown::HashMap;
+use parking_lot::Mutex;
+
+use super::chunk::{self, ChunkBytes, ChunkMeta, HEAD_CHUNK_SAMPLES};
+use super::record::SampleBuf;
+use super::series::{SampleClass, StreamId};
+
+/// One stream's data in the head.
+#[derive(Debug)]
+pub(crate) struct StreamHead {
+    pub(crate) class: SampleClass,
+    pub(crate) open: SampleBuf,
+    pub(crate) chunks: Vec<ChunkMeta>,
+}
+
+impl StreamHead {
+    fn new(class: SampleClass) -> Self {
+        StreamHead { class, open: SampleBuf::default(), chunks: Vec::new() }
+    }
+
+    fn push(&mut self, buf: &SampleBuf) {
+        self.open.extend(buf, self.class);
+        while self.open.len() >= HEAD_CHUNK_SAMPLES {
+            self.cut();
+        }
+    }
+
+    /// Sorts the open buffer and compresses it into a chunk.
+    fn cut(&mut self) {
+        if self.open.is_empty() {
+            return;
+        }
+        self.open.sort(self.class);
+        let mut bytes = Vec::new();
+        chunk::encode(self.class, &self.open, &mut bytes);
+        let n = self.open.len();
+        self.chunks.push(ChunkMeta {
+            min_t: self.open.ts[0],
+            max_t: self.open.ts[n - 1],
+            samples: n as u32,
+            bytes: ChunkBytes::Head(Arc::from(bytes)),
+        });
+        self.open.clear();
+    }
+
+    /// Copies out what overlaps `[start, end)`: chunk handles (cheap clones) and open samples.
+    pub(crate) fn collect(&self, start: i64, end: i64, chunks: &mut Vec<ChunkMeta>, open: &mut SampleBuf) {
+        for c in &self.chunks {
+            if c.max_t >= start && c.min_t < end {
+                chunks.push(c.clone());
+            }
+        }
+        for (i, &t) in self.open.ts.iter().enumerate() {
+            if t >= start && t < end {
+                open.ts.push(t);
+                for col in 0..SampleBuf::columns(self.class) {
+                    open.cols[col].push(self.open.cols[col][i]);
+                }
+            }
+        }
+    }
+
+    /// All samples, sorted, as chunks ready to be written to a block.
+    pub(crate) fn sealed_chunks(&self) -> Vec<ChunkMeta> {
+        let mut chunks = self.chunks.clone();
+        if !self.open.is_empty() {
+            let mut tail = StreamHead::new(self.class);
+            tail.open = self.open.clone();
+            tail.cut();
+            chunks.extend(tail.chunks);
+        }
+        chunks
+    }
+}
+
+/// One shard's streams.
+#[derive(Debug, Default)]
+pub(crate) struct ShardState {
+    pub(crate) streams: HashMap<StreamId, StreamHead>,
+}
+
+/// The live, mutable head.
+#[derive(Debug)]
+pub(crate) struct Head {
+    shards: Vec<CachePadded<Mutex<ShardState>>>,
+    samples: AtomicU64,
+}
+
+impl Head {
+    pub(crate) fn new(shards: usize) -> Self {
+        Head {
+            shards: (0..shards.max(1)).map(|_| CachePadded::new(Mutex::new(ShardState::default()))).collect(),
+            samples: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn shard_count(&self) -> usize {
+        self.shards.len()
+    }
+
+    pub(crate) fn shard_of(&self, id: StreamId) -> usize {
+        // The id is a hash already; the high bits spread as well as the low ones.
+        ((id.0 >> 32) as usize) % self.shards.len()
+    }
+
+    pub(crate) fn samples(&self) -> u64 {
+        self.samples.load(Ordering::Relaxed)
+    }
+
+    /// Whether the stream has data in this head generation.
+    pub(crate) fn contains(&self, id: StreamId) -> bool {
+        self.shards[self.shard_of(id)].lock().streams.contains_key(&id)
+    }
+
+    /// Appends samples of several streams of one shard under one lock acquisition.
+    pub(crate) fn append_shard<'a>(
+        &self,
+        shard: usize,
+        groups: impl Iterator<Item = (StreamId, SampleClass, &'a SampleBuf)>,
+    ) {
+        let mut n = 0u64;
+        let mut st = self.shards[shard].lock();
+        for (id, class, buf) in groups {
+            st.streams.entry(id).or_insert_with(|| StreamHead::new(class)).push(buf);
+            n += buf.len() as u64;
+        }
+        drop(st);
+        self.samples.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Copies out one stream's data overlapping `[start, end)`.
+    pub(crate) fn collect(&self, id: StreamId, start: i64, end: i64, chunks: &mut Vec<ChunkMeta>, open: &mut SampleBuf) {
+        let st = self.shards[self.shard_of(id)].lock();
+        if let Some(s) = st.streams.get(&id) {
+            s.collect(start, end, chunks, open);
+        }
+    }
+
+    /// Swaps every shard's state out. Caller holds the engine's write barrier, so no append
+    /// is in flight and the WAL position matches the swapped state exactly.
+    pub(crate) fn freeze(&self) -> FrozenHead {
+        let shards: Vec<ShardState> = self.shards.iter().map(|s| std::mem::take(&mut *s.lock())).collect();
+        let samples = self.samples.swap(0, Ordering::Relaxed);
+        FrozenHead { shards, samples }
+    }
+}
+
+/// An immutable former head, readable until its block is published.
+#[derive(Debug)]
+pub(crate) struct FrozenHead {
+    shards: Vec<ShardState>,
+    samples: u64,
+}
+
+impl FrozenHead {
+    pub(crate) fn samples(&self) -> u64 {
+        self.samples
+    }
+
+    pub(crate) fn collect(&self, id: StreamId, start: i64, end: i64, chunks: &mut Vec<ChunkMeta>, open: &mut SampleBuf) {
+        for st in &self.shards {
+            if let Some(s) = st.streams.get(&id) {
+                s.collect(start, end, chunks, open);
+                return;
+            }
+        }
+    }
+
+    /// Every stream, in id order (blocks list streams sorted by id).
+    pub(crate) fn streams(&self) -> Vec<(StreamId, &StreamHead)> {
+        let mut v: Vec<(StreamId, &StreamHead)> =
+            self.shards.iter().flat_map(|s| s.streams.iter().map(|(id, h)| (*id, h))).collect();
+        v.sort_unstable_by_key(|(id, _)| *id);
+        v
+    }
+}

@@ -1,0 +1,212 @@
+//! GetMetricStatistics semantics as pure functions: period and StartTime rules by data age,
+//! the datapoint limit, and aggregation of samples into periods per unit.
+//!
+//! Reading (which chunks to decode) is the store's job; this module never touches storage.
+
+use crate::error::{Error, InvalidCode, Result};
+
+use super::model::{Datapoint, Statistic, StatisticsQuery, Unit};
+use super::record::SampleBuf;
+use super::series::SampleClass;
+use super::validate::MAX_DATAPOINTS;
+
+const MINUTE: i64 = 60_000;
+const HOUR: i64 = 3_600_000;
+const DAY: i64 = 24 * HOUR;
+
+/// Where the buckets of a query lie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Plan {
+    /// Start of the first bucket (StartTime rounded by data age), epoch ms.
+    pub(crate) start: i64,
+    /// Exclusive end, epoch ms.
+    pub(crate) end: i64,
+    /// Bucket width, ms.
+    pub(crate) period: i64,
+    /// Number of buckets; 0 when the period is too fine for data this old (AWS then returns
+    /// no datapoints rather than an error).
+    pub(crate) buckets: usize,
+}
+
+/// Plans a (validated) query at time `now_ms`.
+///
+/// - StartTime rounding: data under 15 days old rounds down to the minute (to the period's own
+///   boundary for 1/5/10/20/30-second periods), 15–63 days to 5 minutes, older to the hour.
+/// - Periods finer than the data's age allows (under 60 s for data older than 3 hours, not a
+///   multiple of 300 s after 15 days, of 3600 s after 63 days) return no datapoints.
+/// - More than 1,440 datapoints is an `InvalidParameterCombination` error.
+pub(crate) fn plan(q: &StatisticsQuery, now_ms: i64) -> Result<Plan> {
+    let period = q.period_s * 1000;
+    let requested = (q.end_ms - q.start_ms + period - 1) / period;
+    if requested > MAX_DATAPOINTS {
+        return Err(Error::invalid(
+            InvalidCode::InvalidParameterCombination,
+            format!(
+                "You have requested up to {requested} datapoints, which exceeds the limit of 1440. You may reduce the datapoints requested by increasing Period, or decreasing the time range."
+            ),
+        ));
+    }
+    let age = now_ms - q.start_ms;
+    let (round, allowed) = if age > 63 * DAY {
+        (HOUR, period % HOUR == 0)
+    } else if age > 15 * DAY {
+        (5 * MINUTE, period % (5 * MINUTE) == 0)
+    } else if period < MINUTE {
+        (period, age <= 3 * HOUR)
+    } else {
+        (MINUTE, true)
+    };
+    let start = q.start_ms.div_euclid(round) * round;
+    let buckets = if allowed { ((q.end_ms - start + period - 1) / period) as usize } else { 0 };
+    Ok(Plan { start, end: q.end_ms, period, buckets })
+}
+
+/// Running statistics of one bucket.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Agg {
+    pub(crate) count: f64,
+    pub(crate) sum: f64,
+    pub(crate) min: f64,
+    pub(crate) max: f64,
+}
+
+impl Default for Agg {
+    fn default() -> Self {
+        Agg { count: 0.0, sum: 0.0, min: f64::INFINITY, max: f64::NEG_INFINITY }
+    }
+}
+
+/// Buckets of one unit.
+#[derive(Debug, Clone)]
+pub(crate) struct Buckets {
+    plan: Plan,
+    aggs: Vec<Agg>,
+}
+
+impl Buckets {
+    pub(crate) fn new(plan: Plan) -> Self {
+        Buckets { plan, aggs: vec![Agg::default(); plan.buckets] }
+    }
+
+    /// Folds samples (any order) of one class in; samples outside the plan are ignored.
+    pub(crate) fn add(&mut self, class: SampleClass, buf: &SampleBuf) {
+        let Plan { start, end, period, .. } = self.plan;
+        for (i, &t) in buf.ts.iter().enumerate() {
+            if t < start || t >= end {
+                continue;
+            }
+            let Some(a) = self.aggs.get_mut(((t - start) / period) as usize) else { continue };
+            match class {
+                SampleClass::Raw => {
+                    let (v, w) = (buf.cols[0][i], buf.cols[1][i]);
+                    if w > 0.0 {
+                        a.count += w;
+                        a.sum += v * w;
+                        a.min = a.min.min(v);
+                        a.max = a.max.max(v);
+                    }
+                }
+                SampleClass::Set => {
+                    a.count += buf.cols[0][i];
+                    a.sum += buf.cols[1][i];
+                    a.min = a.min.min(buf.cols[2][i]);
+                    a.max = a.max.max(buf.cols[3][i]);
+                }
+            }
+        }
+    }
+
+    /// Datapoints of non-empty buckets.
+    pub(crate) fn datapoints(&self, unit: Unit, stats: &[Statistic], out: &mut Vec<Datapoint>) {
+        for (i, a) in self.aggs.iter().enumerate() {
+            if a.count <= 0.0 {
+                continue;
+            }
+            let want = |s| stats.contains(&s);
+            out.push(Datapoint {
+                timestamp_ms: self.plan.start + i as i64 * self.plan.period,
+                unit,
+                sample_count: want(Statistic::SampleCount).then_some(a.count),
+                average: want(Statistic::Average).then_some(a.sum / a.count),
+                sum: want(Statistic::Sum).then_some(a.sum),
+                minimum: want(Statistic::Minimum).then_some(a.min),
+                maximum: want(Statistic::Maximum).then_some(a.max),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::model::MetricKey;
+
+    const NOW: i64 = 1_800_000_000_000 - 1_800_000_000_000 % HOUR;
+
+    fn q(start_ago: i64, len: i64, period_s: i64) -> StatisticsQuery {
+        StatisticsQuery {
+            key: MetricKey::new("N", "M", vec![]),
+            start_ms: NOW - start_ago,
+            end_ms: NOW - start_ago + len,
+            period_s,
+            statistics: vec![Statistic::Sum],
+            unit: None,
+        }
+    }
+
+    #[test]
+    fn rounding_and_period_rules_by_age() {
+        // (start ago, window, period) -> (start offset below requested start, buckets or 0)
+        let rows: &[(i64, i64, i64, i64, usize)] = &[
+            (HOUR - 17_500, HOUR, 60, 17_500, 61),
+            (HOUR - 17_500, 10 * MINUTE, 10, 7_500, 61),
+            (HOUR - 17_500, 10 * MINUTE, 1, 500, 601),
+            (4 * HOUR, 10 * MINUTE, 10, 0, 0),
+            (4 * HOUR, HOUR, 60, 0, 60),
+            (20 * DAY - 90_000, DAY, 300, 90_000, 289),
+            (20 * DAY, DAY, 60, 0, 0),
+            (70 * DAY - 60_000, DAY, 3600, 60_000, 25),
+            (70 * DAY, DAY, 300, 0, 0),
+        ];
+        for &(ago, len, period, below, buckets) in rows {
+            let query = q(ago, len, period);
+            let p = plan(&query, NOW).unwrap();
+            assert_eq!(query.start_ms - p.start, below, "row {ago} {len} {period}");
+            assert_eq!(p.buckets, buckets, "row {ago} {len} {period}");
+        }
+    }
+
+    #[test]
+    fn datapoint_limit_uses_aws_wording() {
+        assert!(plan(&q(DAY, DAY, 60), NOW).is_ok());
+        let err = plan(&q(DAY, DAY + 60_000, 60), NOW).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "InvalidParameterCombination: You have requested up to 1441 datapoints, which exceeds the limit of 1440. You may reduce the datapoints requested by increasing Period, or decreasing the time range."
+        );
+    }
+
+    #[test]
+    fn aggregation_of_all_forms() {
+        let p = Plan { start: 0, end: 120_000, period: 60_000, buckets: 2 };
+        let mut b = Buckets::new(p);
+        let mut raw = SampleBuf::default();
+        raw.push_raw(0, 1.0, 1.0);
+        raw.push_raw(0, 1.0, 1.0); // same timestamp twice counts twice
+        raw.push_raw(59_999, 4.0, 2.0);
+        raw.push_raw(120_000, 100.0, 1.0); // end is exclusive
+        b.add(SampleClass::Raw, &raw);
+        let mut set = SampleBuf::default();
+        set.push_set(60_000, 3.0, 30.0, 5.0, 15.0);
+        b.add(SampleClass::Set, &set);
+        let mut out = Vec::new();
+        b.datapoints(Unit::Count, &Statistic::ALL, &mut out);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].sample_count, Some(4.0));
+        assert_eq!(out[0].sum, Some(10.0));
+        assert_eq!(out[0].average, Some(2.5));
+        assert_eq!(out[0].minimum, Some(1.0));
+        assert_eq!(out[0].maximum, Some(4.0));
+        assert_eq!((out[1].timestamp_ms, out[1].sample_count, out[1].maximum), (60_000, Some(3.0), Some(15.0)));
+    }
+}

@@ -1,0 +1,286 @@
+//! Series identity: the canonical key of a storage stream, its persisted id, and the in-memory
+//! series index that answers ListMetrics and finds the streams of a metric.
+//!
+//! A *metric* is (tenant, namespace, name, dimensions). Storage keeps one *stream* per
+//! (metric, unit, class), where the class says whether samples are raw weighted values or
+//! statistic sets; this keeps every chunk homogeneous and keeps units apart, as CloudWatch
+//! aggregates each unit separately. A [`StreamId`] is the xxh3-64 hash of the stream's canonical
+//! encoding: stable across processes and versions, so it can be persisted in the WAL and blocks.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use hashbrown::HashMap;
+use parking_lot::RwLock;
+
+use super::enc::{put_str, put_u8, Cursor, DecodeError};
+use super::model::{Dimension, MetricKey, Resolution, Tenant, Unit};
+
+/// Persisted identifier of a stream: xxh3-64 of its canonical key encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct StreamId(pub(crate) u64);
+
+/// What a stream's samples are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum SampleClass {
+    /// Raw observations `(t, value, weight)`; single values have weight 1. Chunk columns:
+    /// `[value]` when every weight is 1, else `[value, weight]`.
+    Raw = 0,
+    /// Statistic sets `(t, count, sum, min, max)`. Chunk columns: `[count, sum, min, max]`.
+    Set = 1,
+}
+
+impl SampleClass {
+    pub(crate) fn from_tag(t: u8) -> Option<SampleClass> {
+        match t {
+            0 => Some(SampleClass::Raw),
+            1 => Some(SampleClass::Set),
+            _ => None,
+        }
+    }
+}
+
+/// Full identity of a stream.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct StreamKey {
+    pub(crate) tenant: Tenant,
+    pub(crate) metric: MetricKey,
+    pub(crate) unit: Unit,
+    pub(crate) class: SampleClass,
+    /// Storage resolution the samples were sent with. Part of the stream (not of the metric):
+    /// a metric sent at both resolutions has a stream for each, merged by queries.
+    pub(crate) resolution: Resolution,
+}
+
+impl StreamKey {
+    /// Canonical encoding (format documented in docs/format/wal.md, "series definition"):
+    /// account, region, namespace, metric name as u32-length-prefixed UTF-8, dimension count u8,
+    /// each dimension's name and value (sorted by name), unit tag u8, class tag u8,
+    /// storage resolution in seconds u8 (1 or 60).
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
+        put_str(out, &self.tenant.account);
+        put_str(out, &self.tenant.region);
+        put_str(out, &self.metric.namespace);
+        put_str(out, &self.metric.metric_name);
+        put_u8(out, self.metric.dimensions.len() as u8);
+        for d in &self.metric.dimensions {
+            put_str(out, &d.name);
+            put_str(out, &d.value);
+        }
+        put_u8(out, self.unit.tag());
+        put_u8(out, self.class as u8);
+        put_u8(out, self.resolution.seconds() as u8);
+    }
+
+    pub(crate) fn decode(c: &mut Cursor<'_>) -> Result<StreamKey, DecodeError> {
+        let account = c.str()?.to_owned();
+        let region = c.str()?.to_owned();
+        let namespace = c.str()?.to_owned();
+        let metric_name = c.str()?.to_owned();
+        let n = c.u8()?;
+        let mut dimensions = Vec::with_capacity(usize::from(n));
+        for _ in 0..n {
+            let name = c.str()?.to_owned();
+            let value = c.str()?.to_owned();
+            dimensions.push(Dimension { name, value });
+        }
+        let unit = Unit::from_tag(c.u8()?).ok_or(DecodeError::Invalid("unit tag"))?;
+        let class = SampleClass::from_tag(c.u8()?).ok_or(DecodeError::Invalid("class tag"))?;
+        let resolution = Resolution::from_seconds(i64::from(c.u8()?)).ok_or(DecodeError::Invalid("resolution"))?;
+        let mut metric = MetricKey { namespace, metric_name, dimensions };
+        metric.normalize();
+        Ok(StreamKey { tenant: Tenant { account, region }, metric, unit, class, resolution })
+    }
+
+    pub(crate) fn id(&self) -> StreamId {
+        let mut buf = Vec::with_capacity(128);
+        self.encode(&mut buf);
+        StreamId(xxhash_rust::xxh3::xxh3_64(&buf))
+    }
+}
+
+/// What the index knows about one metric.
+#[derive(Debug, Default)]
+struct MetricEntry {
+    /// Streams of this metric (one per unit × class seen).
+    streams: Vec<(StreamId, Unit, SampleClass)>,
+    /// Largest sample timestamp seen, epoch ms (drives "no data in two weeks" and RecentlyActive).
+    last_ms: i64,
+}
+
+#[derive(Debug, Default)]
+struct IndexInner {
+    by_id: HashMap<StreamId, Arc<StreamKey>>,
+    metrics: BTreeMap<(Tenant, MetricKey), MetricEntry>,
+}
+
+/// The in-memory series index: every stream ever seen (blocks and head), by id and by metric.
+#[derive(Debug, Default)]
+pub(crate) struct SeriesIndex {
+    inner: RwLock<IndexInner>,
+}
+
+/// Outcome of registering a stream.
+#[derive(Debug)]
+pub(crate) enum Registered {
+    Existing,
+    New,
+}
+
+impl SeriesIndex {
+    pub(crate) fn get(&self, id: StreamId) -> Option<Arc<StreamKey>> {
+        self.inner.read().by_id.get(&id).cloned()
+    }
+
+    /// Registers a stream (idempotent). Fails if another key already owns the id (a 64-bit hash
+    /// collision: astronomically unlikely, but never silently merged).
+    pub(crate) fn register(&self, id: StreamId, key: &StreamKey, last_ms: i64) -> Result<Registered, StreamKey> {
+        if let Some(k) = self.inner.read().by_id.get(&id) {
+            if **k != *key {
+                return Err((**k).clone());
+            }
+            let k = k.clone();
+            self.touch(&k, last_ms);
+            return Ok(Registered::Existing);
+        }
+        let mut inner = self.inner.write();
+        if let Some(k) = inner.by_id.get(&id) {
+            if **k != *key {
+                return Err((**k).clone());
+            }
+            return Ok(Registered::Existing);
+        }
+        inner.by_id.insert(id, Arc::new(key.clone()));
+        let e = inner.metrics.entry((key.tenant.clone(), key.metric.clone())).or_default();
+        e.streams.push((id, key.unit, key.class));
+        e.last_ms = e.last_ms.max(last_ms);
+        Ok(Registered::New)
+    }
+
+    /// Records that a stream received data at `t_ms`.
+    pub(crate) fn touch(&self, key: &StreamKey, t_ms: i64) {
+        {
+            let inner = self.inner.read();
+            match inner.metrics.get(&(key.tenant.clone(), key.metric.clone())) {
+                Some(e) if e.last_ms >= t_ms => return,
+                None => return,
+                Some(_) => {}
+            }
+        }
+        let mut inner = self.inner.write();
+        if let Some(e) = inner.metrics.get_mut(&(key.tenant.clone(), key.metric.clone())) {
+            e.last_ms = e.last_ms.max(t_ms);
+        }
+    }
+
+    /// Streams of one metric (exact dimension set).
+    pub(crate) fn streams_of(&self, tenant: &Tenant, metric: &MetricKey) -> Vec<(StreamId, Unit, SampleClass)> {
+        let key = (tenant.clone(), metric.clone());
+        self.inner.read().metrics.get(&key).map(|e| e.streams.clone()).unwrap_or_default()
+    }
+
+    pub(crate) fn series_count(&self) -> u64 {
+        self.inner.read().by_id.len() as u64
+    }
+
+    /// Metrics of `tenant` in key order strictly after `after`, passing `filter`, at most `limit`,
+    /// with data at or after `min_last_ms`. Returns the page and whether more remain.
+    pub(crate) fn scan_metrics(
+        &self,
+        tenant: &Tenant,
+        namespace: Option<&str>,
+        after: Option<&MetricKey>,
+        min_last_ms: i64,
+        limit: usize,
+        mut filter: impl FnMut(&MetricKey) -> bool,
+    ) -> (Vec<MetricKey>, bool) {
+        use std::ops::Bound;
+        let inner = self.inner.read();
+        let lower = match (after, namespace) {
+            (Some(a), _) => Bound::Excluded((tenant.clone(), a.clone())),
+            (None, Some(ns)) => Bound::Included((tenant.clone(), MetricKey {
+                namespace: ns.to_owned(),
+                metric_name: String::new(),
+                dimensions: Vec::new(),
+            })),
+            (None, None) => Bound::Included((tenant.clone(), MetricKey {
+                namespace: String::new(),
+                metric_name: String::new(),
+                dimensions: Vec::new(),
+            })),
+        };
+        let mut out = Vec::new();
+        for ((t, m), e) in inner.metrics.range((lower, Bound::Unbounded)) {
+            if t != tenant {
+                break;
+            }
+            if let Some(ns) = namespace {
+                if m.namespace.as_str() > ns {
+                    break;
+                }
+                if m.namespace != ns {
+                    continue;
+                }
+            }
+            if e.last_ms < min_last_ms || !filter(m) {
+                continue;
+            }
+            if out.len() == limit {
+                return (out, true);
+            }
+            out.push(m.clone());
+        }
+        (out, false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(dims: &[(&str, &str)], unit: Unit) -> StreamKey {
+        StreamKey {
+            tenant: Tenant::default(),
+            metric: MetricKey::new(
+                "NS",
+                "M",
+                dims.iter().map(|(n, v)| Dimension::new(*n, *v)).collect(),
+            ),
+            unit,
+            class: SampleClass::Raw,
+            resolution: Resolution::High,
+        }
+    }
+
+    #[test]
+    fn id_is_order_insensitive_and_unit_sensitive() {
+        let a = key(&[("a", "1"), ("b", "2")], Unit::Count);
+        let b = key(&[("b", "2"), ("a", "1")], Unit::Count);
+        let c = key(&[("a", "1"), ("b", "2")], Unit::Seconds);
+        assert_eq!(a.id(), b.id());
+        assert_ne!(a.id(), c.id());
+        let mut buf = Vec::new();
+        a.encode(&mut buf);
+        assert_eq!(StreamKey::decode(&mut Cursor::new(&buf)).unwrap(), a);
+    }
+
+    #[test]
+    fn scan_pages_in_order() {
+        let idx = SeriesIndex::default();
+        for i in 0..10 {
+            let k = key(&[("host", &format!("h{i}"))], Unit::None);
+            idx.register(k.id(), &k, 100).unwrap();
+        }
+        let t = Tenant::default();
+        let (p1, more) = idx.scan_metrics(&t, Some("NS"), None, 0, 4, |_| true);
+        assert!(more);
+        assert_eq!(p1.len(), 4);
+        let (p2, _) = idx.scan_metrics(&t, Some("NS"), p1.last(), 0, 100, |_| true);
+        assert_eq!(p2.len(), 6);
+        assert!(p1.last().unwrap() < p2.first().unwrap());
+        let (none, _) = idx.scan_metrics(&t, Some("Other"), None, 0, 100, |_| true);
+        assert!(none.is_empty());
+        let (old, _) = idx.scan_metrics(&t, None, None, 101, 100, |_| true);
+        assert!(old.is_empty());
+    }
+}

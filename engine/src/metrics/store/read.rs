@@ -1,0 +1,135 @@
+//! The read path: snapshot, select streams, decode only overlapping chunks, aggregate.
+
+use crate::error::{Error, InvalidCode, Result};
+use crate::metrics::block::BlockReader;
+use crate::metrics::chunk::{self, ChunkMeta};
+use crate::metrics::model::{
+    Datapoint, ListMetricsPage, ListMetricsQuery, MetricKey, StatisticsQuery, StatisticsResult, Tenant, Unit,
+};
+use crate::metrics::enc::{put_str, put_u8, Cursor};
+use crate::metrics::query::{self, Buckets};
+use crate::metrics::record::SampleBuf;
+use crate::metrics::validate;
+
+use super::Store;
+
+/// Metrics per ListMetrics page.
+pub(crate) const LIST_PAGE: usize = 500;
+const THREE_HOURS_MS: i64 = 3 * 3600 * 1000;
+
+impl Store {
+    pub(crate) fn get_metric_statistics(&self, tenant: &Tenant, q: &StatisticsQuery) -> Result<StatisticsResult> {
+        validate::statistics_query(q)?;
+        let plan = query::plan(q, self.now_ms())?;
+        let mut key = q.key.clone();
+        key.normalize();
+        let mut result = StatisticsResult { label: key.metric_name.clone(), datapoints: Vec::new() };
+        if plan.buckets == 0 {
+            return Ok(result);
+        }
+        let mut streams = self.index.streams_of(tenant, &key);
+        streams.retain(|(_, unit, _)| q.unit.is_none_or(|u| u == *unit));
+        streams.sort_by_key(|(_, unit, class)| (*unit, *class));
+
+        let mut by_unit: Vec<(Unit, Buckets)> = Vec::new();
+        let (mut scratch, mut samples) = (SampleBuf::default(), SampleBuf::default());
+        for (id, unit, class) in streams {
+            let mut chunks: Vec<(Option<&BlockReader>, ChunkMeta)> = Vec::new();
+            let mut open = SampleBuf::default();
+            let mut head_chunks = Vec::new();
+            let version = {
+                let _g = self.barrier.read();
+                self.head.collect(id, plan.start, plan.end, &mut head_chunks, &mut open);
+                self.version.load_full()
+            };
+            for f in &version.frozen {
+                f.collect(id, plan.start, plan.end, &mut head_chunks, &mut open);
+            }
+            chunks.extend(head_chunks.into_iter().map(|c| (None, c)));
+            for b in &version.blocks {
+                if b.meta.max_t < plan.start || b.meta.min_t >= plan.end {
+                    continue;
+                }
+                if let Some(s) = b.streams.get(&id) {
+                    for c in s.chunks.iter().filter(|c| c.max_t >= plan.start && c.min_t < plan.end) {
+                        chunks.push((Some(b.as_ref()), c.clone()));
+                    }
+                }
+            }
+            if by_unit.last().is_none_or(|(u, _)| *u != unit) {
+                by_unit.push((unit, Buckets::new(plan)));
+            }
+            let buckets = &mut by_unit.last_mut().expect("pushed above").1;
+            buckets.add(class, &open);
+            for (block, c) in &chunks {
+                if let Some(b) = block {
+                    BlockReader::verify(&b.path, c)?;
+                }
+                samples.clear();
+                chunk::decode_append(class, c.bytes.bytes(), &mut scratch, &mut samples).map_err(|e| {
+                    let file = block.map(|b| b.path.clone()).unwrap_or_default();
+                    Error::corruption(file, 0, format!("chunk of stream {id:?}: {e}"))
+                })?;
+                buckets.add(class, &samples);
+            }
+        }
+        for (unit, b) in &by_unit {
+            b.datapoints(*unit, &q.statistics, &mut result.datapoints);
+        }
+        result.datapoints.sort_by(|a: &Datapoint, b: &Datapoint| (a.timestamp_ms, a.unit).cmp(&(b.timestamp_ms, b.unit)));
+        Ok(result)
+    }
+
+    pub(crate) fn list_metrics(&self, tenant: &Tenant, q: &ListMetricsQuery) -> Result<ListMetricsPage> {
+        validate::list_metrics(q)?;
+        let after = match q.next_token.as_deref() {
+            None | Some("") => None,
+            Some(t) => Some(decode_token(t).ok_or_else(|| {
+                Error::invalid(InvalidCode::InvalidParameterValue, "The value for parameter NextToken is invalid.")
+            })?),
+        };
+        let now = self.now_ms();
+        let min_last = if q.recently_active { now - THREE_HOURS_MS } else { now - validate::MAX_PAST_MS };
+        let (metrics, more) =
+            self.index.scan_metrics(tenant, q.namespace.as_deref(), after.as_ref(), min_last, LIST_PAGE, |m| {
+                q.metric_name.as_ref().is_none_or(|n| *n == m.metric_name)
+                    && q.dimensions.iter().all(|f| {
+                        m.dimensions.iter().any(|d| d.name == f.name && f.value.as_ref().is_none_or(|v| *v == d.value))
+                    })
+            });
+        let next_token = if more { metrics.last().map(encode_token) } else { None };
+        Ok(ListMetricsPage { metrics, next_token })
+    }
+}
+
+/// Paging tokens are the hex of the last returned key's encoding: opaque to clients, stable
+/// across restarts, and valid even if metrics appear between pages.
+fn encode_token(m: &MetricKey) -> String {
+    let mut b = Vec::new();
+    put_str(&mut b, &m.namespace);
+    put_str(&mut b, &m.metric_name);
+    put_u8(&mut b, m.dimensions.len() as u8);
+    for d in &m.dimensions {
+        put_str(&mut b, &d.name);
+        put_str(&mut b, &d.value);
+    }
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn decode_token(t: &str) -> Option<MetricKey> {
+    if t.len() % 2 != 0 || t.len() > 1 << 20 {
+        return None;
+    }
+    let bytes: Vec<u8> = (0..t.len()).step_by(2).map(|i| u8::from_str_radix(t.get(i..i + 2)?, 16).ok()).collect::<Option<_>>()?;
+    let mut c = Cursor::new(&bytes);
+    let namespace = c.str().ok()?.to_owned();
+    let metric_name = c.str().ok()?.to_owned();
+    let n = c.u8().ok()?;
+    let mut dimensions = Vec::new();
+    for _ in 0..n {
+        let name = c.str().ok()?.to_owned();
+        let value = c.str().ok()?.to_owned();
+        dimensions.push(crate::metrics::model::Dimension { name, value });
+    }
+    c.is_empty().then(|| MetricKey::new(namespace, metric_name, dimensions))
+}

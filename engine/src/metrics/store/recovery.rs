@@ -1,0 +1,146 @@
+//! Opening the store: sweep leftovers, load blocks, finish interrupted compactions, replay the
+//! WAL from the last seal point into the head, start a fresh WAL segment.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64};
+
+use arc_swap::ArcSwap;
+use parking_lot::{Mutex, RwLock};
+
+use crate::durable::{self, Clock, FileSystem, ReplayError, Wal, WalConfig};
+use crate::error::{Error, Result};
+use crate::metrics::block::{self, BlockReader};
+use crate::metrics::head::Head;
+use crate::metrics::record::{self, Record};
+use crate::metrics::series::{SampleClass, SeriesIndex, StreamId};
+
+use super::{Store, StoreConfig, StoreCounters, Structure, Version};
+
+/// What recovery did, for the log.
+#[derive(Debug, Default)]
+pub(crate) struct RecoveryReport {
+    pub(crate) blocks: usize,
+    pub(crate) obsolete_blocks_removed: usize,
+    pub(crate) wal_records: u64,
+    pub(crate) wal_samples: u64,
+    pub(crate) torn_tails: usize,
+    pub(crate) unknown_series_samples: u64,
+}
+
+impl Store {
+    pub(crate) fn open(
+        fs: Arc<dyn FileSystem>,
+        clock: Arc<dyn Clock>,
+        dir: &Path,
+        cfg: StoreConfig,
+        mut wal_cfg: WalConfig,
+    ) -> Result<(Store, RecoveryReport)> {
+        let blocks_dir = dir.join("blocks");
+        let wal_dir = dir.join("wal");
+        for d in [dir, &blocks_dir, &wal_dir] {
+            durable::create_dir_all_durable(&*fs, d).map_err(|e| Error::io(d, e))?;
+        }
+        durable::sweep_temp_files(&*fs, &blocks_dir).map_err(|e| Error::io(&blocks_dir, e))?;
+        let mut report = RecoveryReport::default();
+
+        // Blocks, minus those a published compaction replaced.
+        let names = fs.list_dir(&blocks_dir).map_err(|e| Error::io(&blocks_dir, e))?;
+        let mut blocks = Vec::new();
+        for name in names {
+            if block::parse_file_name(&name).is_some() {
+                blocks.push(Arc::new(BlockReader::open(&*fs, &blocks_dir.join(&name))?));
+            }
+        }
+        let replaced: HashSet<u64> = blocks.iter().flat_map(|b| b.meta.parents.iter().copied()).collect();
+        let (obsolete, blocks): (Vec<_>, Vec<_>) = blocks.into_iter().partition(|b| replaced.contains(&b.meta.id));
+        for b in &obsolete {
+            fs.remove_file(&b.path).map_err(|e| Error::io(&b.path, e))?;
+        }
+        if !obsolete.is_empty() {
+            fs.sync_dir(&blocks_dir).map_err(|e| Error::io(&blocks_dir, e))?;
+        }
+        report.obsolete_blocks_removed = obsolete.len();
+        report.blocks = blocks.len();
+
+        let index = SeriesIndex::default();
+        for b in &blocks {
+            for (id, s) in &b.streams {
+                let last = s.chunks.iter().map(|c| c.max_t).max().unwrap_or(i64::MIN);
+                index.register(*id, &s.key, last).map_err(|other| {
+                    Error::corruption(&b.path, 0, format!("stream id {id:?} names two keys: {:?}", other.metric))
+                })?;
+            }
+        }
+        let replay_from = blocks.iter().map(|b| b.meta.wal_seq).max().unwrap_or(0);
+        let next_block_id = blocks.iter().map(|b| b.meta.id + 1).max().unwrap_or(1);
+
+        // WAL replay into a fresh head.
+        let head = Head::new(cfg.shards);
+        let mut head_since = 0i64;
+        let replay = durable::replay(&*fs, &wal_dir, replay_from, |segment, payload| {
+            report.wal_records += 1;
+            match record::decode(payload) {
+                Ok(Record::SeriesDef { id, key }) => {
+                    if key.id() != id {
+                        return Err(format!("segment {segment}: series definition {id:?} does not match its key"));
+                    }
+                    index
+                        .register(id, &key, i64::MIN)
+                        .map_err(|o| format!("segment {segment}: stream id collision with {:?}", o.metric))?;
+                }
+                Ok(Record::Samples(groups)) => {
+                    let mut known: Vec<(StreamId, SampleClass, &_)> = Vec::with_capacity(groups.len());
+                    for (id, class, buf) in &groups {
+                        match index.get(*id) {
+                            Some(key) if key.class == *class => {
+                                if let Some(&max) = buf.ts.iter().max() {
+                                    index.touch(&key, max);
+                                }
+                                known.push((*id, *class, buf));
+                            }
+                            _ => report.unknown_series_samples += buf.len() as u64,
+                        }
+                    }
+                    for (id, class, buf) in known {
+                        report.wal_samples += buf.len() as u64;
+                        head.append_shard(head.shard_of(id), std::iter::once((id, class, buf)));
+                    }
+                    head_since = clock.now_ms();
+                }
+                Err(e) => return Err(format!("segment {segment}: undecodable WAL record: {e}")),
+            }
+            Ok(())
+        })
+        .map_err(|e| match e {
+            ReplayError::Callback { segment, offset, error } => {
+                Error::corruption(wal_dir.join(durable::segment_file_name(segment)), offset, error)
+            }
+            ReplayError::Wal(e) => Error::Wal(e),
+        })?;
+        report.torn_tails = replay.torn.len();
+        if report.unknown_series_samples > 0 {
+            tracing::warn!(samples = report.unknown_series_samples, "WAL samples of undefined series skipped");
+        }
+
+        wal_cfg.dir = wal_dir;
+        let wal = Wal::open(fs.clone(), wal_cfg)?;
+        let store = Store {
+            fs,
+            clock,
+            blocks_dir,
+            head,
+            index,
+            version: ArcSwap::from_pointee(Version { blocks, frozen: Vec::new() }),
+            wal,
+            barrier: RwLock::new(()),
+            structure: Mutex::new(Structure { next_block_id, pending: Vec::new() }),
+            cfg,
+            counters: StoreCounters::default(),
+            head_since_ms: AtomicI64::new(head_since),
+            closed: AtomicBool::new(false),
+        };
+        Ok((store, report))
+    }
+}

@@ -1,0 +1,402 @@
+//! Validation of requests against CloudWatch's documented rules, with AWS's error codes and
+//! wording. Both API faces (gRPC and the AWS wire protocols) call these through the engine, so
+//! the rules live in exactly one place. Field paths use the `MetricData.member.N` form AWS uses
+//! in every protocol (1-based).
+
+use crate::error::{Error, InvalidCode, Result};
+
+use super::model::{DatumValue, Dimension, ListMetricsQuery, MetricDatum, PutMetricData, Statistic, StatisticsQuery};
+
+/// Most datums per PutMetricData request.
+pub const MAX_DATUMS: usize = 1000;
+/// Most dimensions per metric.
+pub const MAX_DIMENSIONS: usize = 30;
+/// Most distinct values in one `Values` array.
+pub const MAX_VALUES: usize = 150;
+/// Most datapoints GetMetricStatistics returns.
+pub const MAX_DATAPOINTS: i64 = 1440;
+/// How far back a timestamp may be: two weeks.
+pub const MAX_PAST_MS: i64 = 14 * 24 * 3600 * 1000;
+/// How far ahead a timestamp may be: two hours.
+pub const MAX_FUTURE_MS: i64 = 2 * 3600 * 1000;
+/// Values must lie in [-2^360, 2^360].
+const VALUE_LIMIT: f64 = 2.348_542_582_773_833_2e108;
+
+fn invalid(message: String) -> Error {
+    Error::invalid(InvalidCode::InvalidParameterValue, message)
+}
+
+fn missing(field: &str) -> Error {
+    Error::invalid(InvalidCode::MissingParameter, format!("The parameter {field} is required."))
+}
+
+fn combination(message: String) -> Error {
+    Error::invalid(InvalidCode::InvalidParameterCombination, message)
+}
+
+/// Checks a name of 1..=max characters.
+fn check_name(field: &str, value: &str, max: usize) -> Result<()> {
+    if value.is_empty() {
+        return Err(missing(field));
+    }
+    let chars = value.chars().count();
+    if chars > max {
+        return Err(invalid(format!(
+            "The parameter {field} must be shorter than {} characters.",
+            max + 1
+        )));
+    }
+    if value.chars().any(|c| c.is_control()) {
+        return Err(invalid(format!("The parameter {field} contains control characters.")));
+    }
+    Ok(())
+}
+
+/// Namespace: 1–255 characters, not starting with `:`, containing a non-space, not `AWS/`.
+pub fn namespace(ns: &str) -> Result<()> {
+    check_name("Namespace", ns, 255)?;
+    if ns.starts_with(':') || ns.trim().is_empty() {
+        return Err(invalid(format!("The value {ns} for parameter Namespace is invalid.")));
+    }
+    if ns.starts_with("AWS/") {
+        return Err(invalid(format!(
+            "The value {ns} for parameter Namespace is invalid. Namespaces starting with AWS/ are reserved for use by Amazon Web Services."
+        )));
+    }
+    Ok(())
+}
+
+/// Metric name and dimensions (names unique, ≤ 30).
+pub fn identity(prefix: &str, metric_name: &str, dimensions: &[Dimension]) -> Result<()> {
+    check_name(&format!("{prefix}MetricName"), metric_name, 255)?;
+    if dimensions.len() > MAX_DIMENSIONS {
+        return Err(invalid(format!(
+            "The collection {prefix}Dimensions must not have a size greater than {MAX_DIMENSIONS}."
+        )));
+    }
+    for (i, d) in dimensions.iter().enumerate() {
+        let p = format!("{prefix}Dimensions.member.{}", i + 1);
+        check_name(&format!("{p}.Name"), &d.name, 255)?;
+        check_name(&format!("{p}.Value"), &d.value, 1024)?;
+        if dimensions[..i].iter().any(|o| o.name == d.name) {
+            return Err(invalid(format!(
+                "The parameter {prefix}Dimensions contains the dimension name {} more than once.",
+                d.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn value(field: &str, v: f64) -> Result<()> {
+    if !v.is_finite() || v.abs() > VALUE_LIMIT {
+        return Err(invalid(format!("The value {} for parameter {field} is invalid.", fmt_value(v))));
+    }
+    Ok(())
+}
+
+fn fmt_value(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v.is_infinite() {
+        if v > 0.0 { "Infinity".into() } else { "-Infinity".into() }
+    } else {
+        v.to_string()
+    }
+}
+
+/// A timestamp inside the accepted window around `now_ms`.
+pub fn timestamp(field: &str, t_ms: i64, now_ms: i64) -> Result<()> {
+    if t_ms < now_ms.saturating_sub(MAX_PAST_MS) {
+        return Err(invalid(format!(
+            "The parameter {field} must specify a time no more than two weeks in the past."
+        )));
+    }
+    if t_ms > now_ms.saturating_add(MAX_FUTURE_MS) {
+        return Err(invalid(format!(
+            "The parameter {field} must specify a time no more than two hours in the future."
+        )));
+    }
+    Ok(())
+}
+
+/// One datum's value form.
+pub fn datum_value(prefix: &str, v: &DatumValue) -> Result<()> {
+    match v {
+        DatumValue::Single(x) => value(&format!("{prefix}Value"), *x),
+        DatumValue::Values { values, counts } => {
+            if values.is_empty() {
+                return Err(missing(&format!("{prefix}Values")));
+            }
+            if values.len() > MAX_VALUES {
+                return Err(invalid(format!(
+                    "The collection {prefix}Values must not have a size greater than {MAX_VALUES}."
+                )));
+            }
+            if !counts.is_empty() && counts.len() != values.len() {
+                return Err(invalid(format!(
+                    "The parameters {prefix}Values and {prefix}Counts must be of the same size."
+                )));
+            }
+            for (i, x) in values.iter().enumerate() {
+                value(&format!("{prefix}Values.member.{}", i + 1), *x)?;
+            }
+            for (i, c) in counts.iter().enumerate() {
+                let f = format!("{prefix}Counts.member.{}", i + 1);
+                value(&f, *c)?;
+                if *c < 0.0 {
+                    return Err(invalid(format!("The value {c} for parameter {f} is invalid.")));
+                }
+            }
+            Ok(())
+        }
+        DatumValue::StatisticSet(s) => {
+            let p = format!("{prefix}StatisticValues.");
+            value(&format!("{p}SampleCount"), s.sample_count)?;
+            value(&format!("{p}Sum"), s.sum)?;
+            value(&format!("{p}Minimum"), s.minimum)?;
+            value(&format!("{p}Maximum"), s.maximum)?;
+            if s.sample_count <= 0.0 {
+                return Err(invalid(format!(
+                    "The value {} for parameter {p}SampleCount is invalid. It must be greater than 0.",
+                    s.sample_count
+                )));
+            }
+            if s.minimum > s.maximum {
+                return Err(invalid(format!(
+                    "The parameter {p}Minimum must not be greater than {p}Maximum."
+                )));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A whole PutMetricData request. `now_ms` fixes the accepted timestamp window.
+pub fn put_metric_data(req: &PutMetricData, now_ms: i64) -> Result<()> {
+    namespace(&req.namespace)?;
+    if req.metric_data.is_empty() && req.series.is_empty() {
+        return Err(missing("MetricData"));
+    }
+    if req.metric_data.len() > MAX_DATUMS {
+        return Err(invalid(format!(
+            "The collection MetricData must not have a size greater than {MAX_DATUMS}."
+        )));
+    }
+    for (i, d) in req.metric_data.iter().enumerate() {
+        datum(&format!("MetricData.member.{}.", i + 1), d, now_ms)?;
+    }
+    for (i, s) in req.series.iter().enumerate() {
+        let p = format!("Series.member.{}.", i + 1);
+        identity(&p, &s.metric_name, &s.dimensions)?;
+        if s.timestamps_ms.len() != s.values.len() {
+            return Err(invalid(format!(
+                "The parameters {p}TimestampsMs and {p}Values must be of the same size."
+            )));
+        }
+        for (j, (&t, &v)) in s.timestamps_ms.iter().zip(&s.values).enumerate() {
+            value(&format!("{p}Values.member.{}", j + 1), v)?;
+            timestamp(&format!("{p}TimestampsMs.member.{}", j + 1), t, now_ms)?;
+        }
+    }
+    Ok(())
+}
+
+fn datum(prefix: &str, d: &MetricDatum, now_ms: i64) -> Result<()> {
+    identity(prefix, &d.metric_name, &d.dimensions)?;
+    datum_value(prefix, &d.value)?;
+    if let Some(t) = d.timestamp_ms {
+        timestamp(&format!("{prefix}Timestamp"), t, now_ms)?;
+    }
+    Ok(())
+}
+
+/// Whether `period` (seconds) is one CloudWatch accepts: 1, 5, 10, 20, 30 or a multiple of 60.
+pub fn period_is_valid(period: i64) -> bool {
+    matches!(period, 1 | 5 | 10 | 20 | 30) || (period >= 60 && period % 60 == 0)
+}
+
+/// A GetMetricStatistics request (the 1,440-datapoint limit is checked by the query, which
+/// knows the rounded start).
+pub fn statistics_query(q: &StatisticsQuery) -> Result<()> {
+    namespace(&q.key.namespace)?;
+    identity("", &q.key.metric_name, &q.key.dimensions)?;
+    if q.period_s <= 0 {
+        return Err(missing("Period"));
+    }
+    if !period_is_valid(q.period_s) {
+        return Err(invalid(format!(
+            "The parameter Period must be 1, 5, 10, 20, 30, or a multiple of 60; {} is not valid.",
+            q.period_s
+        )));
+    }
+    if q.start_ms >= q.end_ms {
+        return Err(invalid("The parameter StartTime must be less than the parameter EndTime.".into()));
+    }
+    if q.statistics.is_empty() {
+        return Err(combination("Must specify either Statistics or ExtendedStatistics".into()));
+    }
+    if q.statistics.len() > Statistic::ALL.len() {
+        return Err(invalid("The collection Statistics must not have a size greater than 5.".into()));
+    }
+    for (i, s) in q.statistics.iter().enumerate() {
+        if q.statistics[..i].contains(s) {
+            return Err(invalid(format!(
+                "The parameter Statistics.member.{} repeats the statistic {s}.",
+                i + 1
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A ListMetrics request.
+pub fn list_metrics(q: &ListMetricsQuery) -> Result<()> {
+    if let Some(ns) = &q.namespace {
+        check_name("Namespace", ns, 255)?;
+    }
+    if let Some(m) = &q.metric_name {
+        check_name("MetricName", m, 255)?;
+    }
+    if q.dimensions.len() > 10 {
+        return Err(invalid("The collection Dimensions must not have a size greater than 10.".into()));
+    }
+    for (i, d) in q.dimensions.iter().enumerate() {
+        let p = format!("Dimensions.member.{}", i + 1);
+        check_name(&format!("{p}.Name"), &d.name, 255)?;
+        if let Some(v) = &d.value {
+            check_name(&format!("{p}.Value"), v, 1024)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::model::{MetricKey, Resolution, StatisticSet, Unit};
+
+    const NOW: i64 = 1_800_000_000_000;
+
+    fn datum(v: DatumValue) -> PutMetricData {
+        PutMetricData {
+            namespace: "App".into(),
+            metric_data: vec![MetricDatum {
+                metric_name: "Latency".into(),
+                dimensions: vec![],
+                timestamp_ms: Some(NOW),
+                value: v,
+                unit: Unit::None,
+                resolution: Resolution::Standard,
+            }],
+            series: vec![],
+        }
+    }
+
+    fn err(r: Result<()>) -> (InvalidCode, String) {
+        match r {
+            Err(Error::InvalidArgument { code, message }) => (code, message),
+            other => panic!("expected InvalidArgument, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn nan_is_rejected_with_aws_wording() {
+        let (code, msg) = err(put_metric_data(&datum(DatumValue::Single(f64::NAN)), NOW));
+        assert_eq!(code, InvalidCode::InvalidParameterValue);
+        assert_eq!(msg, "The value NaN for parameter MetricData.member.1.Value is invalid.");
+        let (_, msg) = err(put_metric_data(&datum(DatumValue::Single(f64::INFINITY)), NOW));
+        assert!(msg.contains("Infinity"), "{msg}");
+    }
+
+    #[test]
+    fn counts_must_match_values() {
+        let (code, msg) =
+            err(put_metric_data(&datum(DatumValue::Values { values: vec![1.0, 2.0], counts: vec![1.0] }), NOW));
+        assert_eq!(code, InvalidCode::InvalidParameterValue);
+        assert_eq!(
+            msg,
+            "The parameters MetricData.member.1.Values and MetricData.member.1.Counts must be of the same size."
+        );
+    }
+
+    #[test]
+    fn namespace_rules() {
+        assert!(namespace("AWS/EC2").is_err());
+        assert!(namespace(":x").is_err());
+        assert!(namespace("   ").is_err());
+        assert_eq!(err(namespace("")).0, InvalidCode::MissingParameter);
+        assert!(namespace(&"n".repeat(256)).is_err());
+        assert!(namespace("My/App").is_ok());
+    }
+
+    #[test]
+    fn dimensions_limits() {
+        let dims: Vec<Dimension> = (0..31).map(|i| Dimension::new(format!("d{i}"), "v")).collect();
+        assert!(identity("", "m", &dims).is_err());
+        assert!(identity("", "m", &dims[..30]).is_ok());
+        let dup = vec![Dimension::new("a", "1"), Dimension::new("a", "2")];
+        assert!(identity("", "m", &dup).is_err());
+        assert!(identity("", "m", &[Dimension::new("a", "")]).is_err());
+    }
+
+    #[test]
+    fn timestamp_window() {
+        assert!(timestamp("T", NOW - MAX_PAST_MS, NOW).is_ok());
+        assert!(timestamp("T", NOW - MAX_PAST_MS - 1, NOW).is_err());
+        assert!(timestamp("T", NOW + MAX_FUTURE_MS, NOW).is_ok());
+        assert!(timestamp("T", NOW + MAX_FUTURE_MS + 1, NOW).is_err());
+    }
+
+    #[test]
+    fn statistic_set_rules() {
+        let s = |c, mi, ma| DatumValue::StatisticSet(StatisticSet { sample_count: c, sum: 1.0, minimum: mi, maximum: ma });
+        assert!(put_metric_data(&datum(s(1.0, 1.0, 1.0)), NOW).is_ok());
+        assert!(put_metric_data(&datum(s(0.0, 1.0, 1.0)), NOW).is_err());
+        assert!(put_metric_data(&datum(s(2.0, 3.0, 1.0)), NOW).is_err());
+    }
+
+    #[test]
+    fn too_many_datums() {
+        let mut req = datum(DatumValue::Single(1.0));
+        req.metric_data = vec![req.metric_data[0].clone(); 1001];
+        assert!(put_metric_data(&req, NOW).is_err());
+        req.metric_data.truncate(1000);
+        assert!(put_metric_data(&req, NOW).is_ok());
+    }
+
+    #[test]
+    fn periods() {
+        for p in [1, 5, 10, 20, 30, 60, 120, 3600] {
+            assert!(period_is_valid(p), "{p}");
+        }
+        for p in [0, 2, 15, 45, 61, 90] {
+            assert!(!period_is_valid(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn statistics_query_rules() {
+        let q = StatisticsQuery {
+            key: MetricKey::new("App", "M", vec![]),
+            start_ms: 0,
+            end_ms: 60_000,
+            period_s: 60,
+            statistics: vec![Statistic::Sum],
+            unit: None,
+        };
+        assert!(statistics_query(&q).is_ok());
+        let mut bad = q.clone();
+        bad.end_ms = 0;
+        assert_eq!(
+            err(statistics_query(&bad)).1,
+            "The parameter StartTime must be less than the parameter EndTime."
+        );
+        let mut bad = q.clone();
+        bad.statistics.clear();
+        assert_eq!(err(statistics_query(&bad)).0, InvalidCode::InvalidParameterCombination);
+        let mut bad = q;
+        bad.period_s = 45;
+        assert!(statistics_query(&bad).is_err());
+    }
+}

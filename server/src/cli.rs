@@ -1,0 +1,369 @@
+//! The `stratus` command line: `serve` and the client verbs, which mirror the AWS CLI's
+//! `aws cloudwatch ...` (same verb and flag names) but talk gRPC to a Stratus server.
+//!
+//! ```text
+//! stratus serve [--data-dir DIR] [--grpc-addr ADDR] [--http-addr ADDR] [--config FILE] ...
+//! stratus put-metric-data --namespace NS --metric-name M [--dimensions a=b,c=d ...]
+//!         (--value V | --values V... [--counts C...] | --statistic-values SampleCount=..,Sum=..,Minimum=..,Maximum=..)
+//!         [--unit U] [--timestamp T] [--storage-resolution 1|60]
+//! stratus get-metric-statistics --namespace NS --metric-name M [--dimensions ...]
+//!         [--start-time T] [--end-time T] [--period S] [--statistics S...] [--unit U]
+//! stratus list-metrics [--namespace NS] [--metric-name M] [--dimensions Name=x[,Value=y] ...]
+//! stratus flush [--compact]
+//! ```
+//!
+//! Every client verb takes `--endpoint` (default `http://127.0.0.1:50051`, env
+//! `STRATUS_ENDPOINT`), `--output table|json`, `--account`/`--region` (sent as the
+//! `x-stratus-account`/`x-stratus-region` metadata) and `--timeout`. Times are RFC 3339, epoch
+//! seconds, `now`, or relative (`-1h`). A server error is printed the way the AWS CLI prints
+//! it — `An error occurred (InvalidParameterValue) when calling the PutMetricData operation:
+//! ...` — and exits with 254; a connection failure exits with 255, bad usage with 2.
+
+mod output;
+mod parse;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{ArgGroup, Parser, Subcommand, ValueEnum};
+use stratus_proto::v1 as pb;
+use stratus_proto::v1::metrics_service_client::MetricsServiceClient;
+use tonic::Request;
+use tonic::metadata::MetadataValue;
+use tonic::transport::{Channel, Endpoint};
+
+use crate::config::ServeArgs;
+use crate::grpc::{ACCOUNT_HEADER, REGION_HEADER};
+use parse::{DimensionArg, FilterArg};
+
+/// `stratus`: a self-hosted CloudWatch.
+#[derive(Debug, Parser)]
+#[command(name = "stratus", version, about = "Stratus: a self-hosted CloudWatch (server and client)")]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// `serve` or a client verb.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server: gRPC (metrics, health, reflection) and HTTP (/healthz, /metrics).
+    Serve(ServeArgs),
+    /// A client verb.
+    #[command(flatten)]
+    Client(ClientCommand),
+}
+
+/// The client verbs.
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Publish one datum (like `aws cloudwatch put-metric-data`).
+    PutMetricData(PutMetricDataArgs),
+    /// Statistics of one metric in periods (like `aws cloudwatch get-metric-statistics`).
+    GetMetricStatistics(GetMetricStatisticsArgs),
+    /// List metrics, following pages (like `aws cloudwatch list-metrics`).
+    ListMetrics(ListMetricsArgs),
+    /// Admin: seal the in-memory head into a block and optionally compact.
+    Flush(FlushArgs),
+}
+
+/// Options every client verb takes.
+#[derive(Debug, Clone, clap::Args)]
+struct ClientOptions {
+    /// gRPC endpoint of the server (`http://HOST:PORT`; the scheme may be omitted).
+    #[arg(long, env = "STRATUS_ENDPOINT", default_value = "http://127.0.0.1:50051")]
+    endpoint: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Output::Table)]
+    output: Output,
+    /// Account to act as (default: the server's default tenant).
+    #[arg(long)]
+    account: Option<String>,
+    /// Region to act in (default: the server's default tenant).
+    #[arg(long)]
+    region: Option<String>,
+    /// Give up on a request after this long (e.g. 30s, 5m).
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Output {
+    /// Human-readable tables.
+    Table,
+    /// JSON shaped like the AWS CLI's output.
+    Json,
+}
+
+/// `put-metric-data` flags.
+#[derive(Debug, clap::Args)]
+#[command(group(ArgGroup::new("datum").required(true).multiple(false)))]
+pub struct PutMetricDataArgs {
+    #[command(flatten)]
+    opts: ClientOptions,
+    /// Namespace of the metric.
+    #[arg(long)]
+    namespace: String,
+    /// Name of the metric.
+    #[arg(long)]
+    metric_name: String,
+    /// Dimensions: `Name=a,Value=b` per argument, or `a=b,c=d`.
+    #[arg(long, num_args = 1.., value_name = "DIMS")]
+    dimensions: Vec<DimensionArg>,
+    /// A single value.
+    #[arg(long, allow_negative_numbers = true, group = "datum")]
+    value: Option<f64>,
+    /// Many values observed at one timestamp.
+    #[arg(long, num_args = 1.., allow_negative_numbers = true, group = "datum")]
+    values: Vec<f64>,
+    /// How many times each of `--values` was observed (default 1 each).
+    #[arg(long, num_args = 1.., requires = "values")]
+    counts: Vec<f64>,
+    /// A statistic set: `SampleCount=N,Sum=S,Minimum=A,Maximum=B`.
+    #[arg(long, value_parser = parse::statistic_values, group = "datum")]
+    statistic_values: Option<pb::StatisticSet>,
+    /// Unit, as AWS spells it (`Count`, `Bytes/Second`, ...).
+    #[arg(long)]
+    unit: Option<String>,
+    /// When observed (RFC 3339, epoch seconds, `now`, `-5m`); default: when the server receives it.
+    #[arg(long, allow_hyphen_values = true, value_parser = parse::time)]
+    timestamp: Option<i64>,
+    /// 1 (high resolution) or 60 (standard).
+    #[arg(long)]
+    storage_resolution: Option<i32>,
+}
+
+/// `get-metric-statistics` flags.
+#[derive(Debug, clap::Args)]
+pub struct GetMetricStatisticsArgs {
+    #[command(flatten)]
+    opts: ClientOptions,
+    /// Namespace of the metric.
+    #[arg(long)]
+    namespace: String,
+    /// Name of the metric.
+    #[arg(long)]
+    metric_name: String,
+    /// The metric's exact dimension set: `Name=a,Value=b` per argument, or `a=b,c=d`.
+    #[arg(long, num_args = 1.., value_name = "DIMS")]
+    dimensions: Vec<DimensionArg>,
+    /// Inclusive start (RFC 3339, epoch seconds, `now`, `-1h`).
+    #[arg(long, allow_hyphen_values = true, value_parser = parse::time, default_value = "-1h")]
+    start_time: i64,
+    /// Exclusive end (RFC 3339, epoch seconds, `now`, `-5m`).
+    #[arg(long, allow_hyphen_values = true, value_parser = parse::time, default_value = "now")]
+    end_time: i64,
+    /// Period in seconds: 1, 5, 10, 20, 30 or a multiple of 60.
+    #[arg(long, default_value_t = 60, allow_negative_numbers = true)]
+    period: i32,
+    /// Statistics: SampleCount, Average, Sum, Minimum, Maximum.
+    #[arg(long, num_args = 1.., default_values = ["SampleCount", "Average", "Sum", "Minimum", "Maximum"])]
+    statistics: Vec<String>,
+    /// Only datapoints of this unit.
+    #[arg(long)]
+    unit: Option<String>,
+}
+
+/// `list-metrics` flags.
+#[derive(Debug, clap::Args)]
+pub struct ListMetricsArgs {
+    #[command(flatten)]
+    opts: ClientOptions,
+    /// Only this namespace.
+    #[arg(long)]
+    namespace: Option<String>,
+    /// Only this metric name.
+    #[arg(long)]
+    metric_name: Option<String>,
+    /// Dimension filters: `Name=x[,Value=y]` per argument, or `x=y,z`.
+    #[arg(long, num_args = 1.., value_name = "FILTERS")]
+    dimensions: Vec<FilterArg>,
+    /// `PT3H`: only metrics with data in the last three hours.
+    #[arg(long)]
+    recently_active: Option<String>,
+    /// Start from this page token.
+    #[arg(long)]
+    next_token: Option<String>,
+    /// Fetch one page only (and print its NextToken).
+    #[arg(long)]
+    no_paginate: bool,
+}
+
+/// `flush` flags.
+#[derive(Debug, clap::Args)]
+pub struct FlushArgs {
+    #[command(flatten)]
+    opts: ClientOptions,
+    /// Also merge blocks.
+    #[arg(long)]
+    compact: bool,
+}
+
+/// Upper bound on pages `list-metrics` follows (500 metrics each).
+const MAX_PAGES: usize = 100_000;
+
+/// Runs a client verb; prints the result to stdout or the error to stderr.
+pub async fn run(command: ClientCommand) -> ExitCode {
+    let result = match command {
+        ClientCommand::PutMetricData(args) => put_metric_data(args).await,
+        ClientCommand::GetMetricStatistics(args) => get_metric_statistics(args).await,
+        ClientCommand::ListMetrics(args) => list_metrics(args).await,
+        ClientCommand::Flush(args) => flush(args).await,
+    };
+    match result {
+        Ok(text) => {
+            output::emit(&text);
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("{err}");
+            err.exit_code()
+        }
+    }
+}
+
+/// Why a client verb failed.
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("Could not connect to the endpoint URL: \"{endpoint}\": {source}")]
+    Connect {
+        endpoint: String,
+        #[source]
+        source: tonic::transport::Error,
+    },
+    #[error("An error occurred ({}) when calling the {operation} operation: {}", aws_error(.status).0, aws_error(.status).1)]
+    Service { operation: &'static str, status: tonic::Status },
+}
+
+impl CliError {
+    fn exit_code(&self) -> ExitCode {
+        match self {
+            CliError::Usage(_) => ExitCode::from(2),
+            CliError::Service { .. } => ExitCode::from(254),
+            CliError::Connect { .. } => ExitCode::from(255),
+        }
+    }
+}
+
+/// The AWS error code and message of a status: the server puts `Code: message`; anything else
+/// (e.g. a transport failure) is shown with the gRPC code.
+fn aws_error(status: &tonic::Status) -> (String, String) {
+    let message = status.message();
+    if let Some((code, rest)) = message.split_once(": ")
+        && !code.is_empty()
+        && code.chars().all(|c| c.is_ascii_alphanumeric())
+    {
+        return (code.to_owned(), rest.to_owned());
+    }
+    (format!("{:?}", status.code()), message.to_owned())
+}
+
+async fn connect(opts: &ClientOptions) -> Result<MetricsServiceClient<Channel>, CliError> {
+    let url = if opts.endpoint.contains("://") { opts.endpoint.clone() } else { format!("http://{}", opts.endpoint) };
+    let endpoint = Endpoint::from_shared(url.clone())
+        .map_err(|e| CliError::Usage(format!("invalid --endpoint {url:?}: {e}")))?
+        .connect_timeout(Duration::from_secs(5).min(opts.timeout))
+        .timeout(opts.timeout);
+    let channel = endpoint.connect().await.map_err(|source| CliError::Connect { endpoint: url, source })?;
+    Ok(MetricsServiceClient::new(channel).max_decoding_message_size(64 << 20))
+}
+
+/// A request carrying the tenant metadata, if given.
+fn request<T>(opts: &ClientOptions, message: T) -> Result<Request<T>, CliError> {
+    let mut request = Request::new(message);
+    for (key, value) in [(ACCOUNT_HEADER, &opts.account), (REGION_HEADER, &opts.region)] {
+        if let Some(value) = value {
+            let value = MetadataValue::try_from(value.as_str())
+                .map_err(|_| CliError::Usage(format!("{value:?} is not a valid {key} value")))?;
+            request.metadata_mut().insert(key, value);
+        }
+    }
+    Ok(request)
+}
+
+fn service(operation: &'static str) -> impl Fn(tonic::Status) -> CliError {
+    move |status| CliError::Service { operation, status }
+}
+
+async fn put_metric_data(args: PutMetricDataArgs) -> Result<String, CliError> {
+    let datum = pb::MetricDatum {
+        metric_name: args.metric_name,
+        dimensions: args.dimensions.into_iter().flat_map(|d| d.0).collect(),
+        timestamp: args.timestamp.map(crate::convert::ms_to_timestamp),
+        value: args.value,
+        statistic_values: args.statistic_values,
+        values: args.values,
+        counts: args.counts,
+        unit: args.unit.unwrap_or_default(),
+        storage_resolution: args.storage_resolution.unwrap_or(0),
+    };
+    let message = pb::PutMetricDataRequest { namespace: args.namespace, metric_data: vec![datum], series: vec![] };
+    let mut client = connect(&args.opts).await?;
+    let response =
+        client.put_metric_data(request(&args.opts, message)?).await.map_err(service("PutMetricData"))?.into_inner();
+    Ok(output::put_metric_data(args.opts.output, &response))
+}
+
+async fn get_metric_statistics(args: GetMetricStatisticsArgs) -> Result<String, CliError> {
+    let message = pb::GetMetricStatisticsRequest {
+        namespace: args.namespace,
+        metric_name: args.metric_name,
+        dimensions: args.dimensions.into_iter().flat_map(|d| d.0).collect(),
+        start_time: Some(crate::convert::ms_to_timestamp(args.start_time)),
+        end_time: Some(crate::convert::ms_to_timestamp(args.end_time)),
+        period: args.period,
+        statistics: args.statistics.clone(),
+        unit: args.unit.unwrap_or_default(),
+    };
+    let mut client = connect(&args.opts).await?;
+    let response = client
+        .get_metric_statistics(request(&args.opts, message)?)
+        .await
+        .map_err(service("GetMetricStatistics"))?
+        .into_inner();
+    Ok(output::statistics(args.opts.output, &args.statistics, &response))
+}
+
+async fn list_metrics(args: ListMetricsArgs) -> Result<String, CliError> {
+    let mut client = connect(&args.opts).await?;
+    let mut message = pb::ListMetricsRequest {
+        namespace: args.namespace.unwrap_or_default(),
+        metric_name: args.metric_name.unwrap_or_default(),
+        dimensions: args.dimensions.into_iter().flat_map(|d| d.0).collect(),
+        next_token: args.next_token.unwrap_or_default(),
+        recently_active: args.recently_active.unwrap_or_default(),
+    };
+    let mut metrics = Vec::new();
+    let mut next_token = String::new();
+    for _ in 0..MAX_PAGES {
+        let page = client
+            .list_metrics(request(&args.opts, message.clone())?)
+            .await
+            .map_err(service("ListMetrics"))?
+            .into_inner();
+        metrics.extend(page.metrics);
+        next_token = page.next_token;
+        if args.no_paginate || next_token.is_empty() || next_token == message.next_token {
+            break;
+        }
+        message.next_token.clone_from(&next_token);
+    }
+    let next_token = if args.no_paginate { next_token } else { String::new() };
+    Ok(output::metrics(args.opts.output, &metrics, &next_token))
+}
+
+async fn flush(args: FlushArgs) -> Result<String, CliError> {
+    let mut client = connect(&args.opts).await?;
+    let response = client
+        .flush(request(&args.opts, pb::FlushRequest { compact: args.compact })?)
+        .await
+        .map_err(service("Flush"))?
+        .into_inner();
+    Ok(output::flush(args.opts.output, &response))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,71 @@
+//! The one mapping from engine errors to gRPC statuses.
+//!
+//! | engine error | gRPC code | message |
+//! |---|---|---|
+//! | `InvalidArgument { code, message }` | `INVALID_ARGUMENT` | `"{code}: {message}"`, e.g. `InvalidParameterValue: The value NaN for parameter MetricData.member.1.Value is invalid.` |
+//! | `Throttled(why)` | `RESOURCE_EXHAUSTED` | `"Throttling: {why}"` |
+//! | `Closed` | `UNAVAILABLE` | `"ServiceUnavailable: the server is shutting down"` |
+//! | `Corruption`, `Io`, `Wal` | `INTERNAL` | `"InternalFailure: {error}"`, logged at error level |
+//!
+//! The AWS error code always leads the message, followed by `": "`, so clients (and the
+//! `stratus` CLI) can split it off. A failed blocking task (an engine panic) is also `INTERNAL`.
+//! Used by `grpc`; the AWS HTTP face will map the same `Error` to HTTP statuses here too.
+
+use stratus_engine::Error;
+use tonic::Status;
+
+/// The gRPC status for an engine error.
+pub(crate) fn from_engine(err: &Error) -> Status {
+    match err {
+        Error::InvalidArgument { code, message } => Status::invalid_argument(format!("{code}: {message}")),
+        Error::Throttled(why) => Status::resource_exhausted(format!("Throttling: {why}")),
+        Error::Closed => Status::unavailable("ServiceUnavailable: the server is shutting down"),
+        Error::Corruption { .. } | Error::Io { .. } | Error::Wal(_) => {
+            tracing::error!(error = %err, "request failed inside the engine");
+            Status::internal(format!("InternalFailure: {err}"))
+        }
+    }
+}
+
+/// The gRPC status for a blocking engine task that did not return (it panicked or was
+/// cancelled at shutdown).
+pub(crate) fn from_join(err: &tokio::task::JoinError) -> Status {
+    tracing::error!(error = %err, "engine task failed");
+    Status::internal("InternalFailure: the request's engine task failed")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use stratus_engine::InvalidCode;
+    use tonic::Code;
+
+    use super::*;
+
+    #[test]
+    fn maps_every_variant() {
+        let s = from_engine(&Error::InvalidArgument {
+            code: InvalidCode::InvalidParameterValue,
+            message: "The value NaN for parameter MetricData.member.1.Value is invalid.".into(),
+        });
+        assert_eq!(s.code(), Code::InvalidArgument);
+        assert_eq!(s.message(), "InvalidParameterValue: The value NaN for parameter MetricData.member.1.Value is invalid.");
+
+        let s = from_engine(&Error::InvalidArgument { code: InvalidCode::MissingParameter, message: "m".into() });
+        assert_eq!((s.code(), s.message()), (Code::InvalidArgument, "MissingParameter: m"));
+
+        let s = from_engine(&Error::Throttled("WAL queue full"));
+        assert_eq!((s.code(), s.message()), (Code::ResourceExhausted, "Throttling: WAL queue full"));
+
+        assert_eq!(from_engine(&Error::Closed).code(), Code::Unavailable);
+
+        let io = Error::Io { path: "/d/wal/1".into(), source: Arc::new(std::io::Error::other("disk on fire")) };
+        let s = from_engine(&io);
+        assert_eq!(s.code(), Code::Internal);
+        assert!(s.message().starts_with("InternalFailure: ") && s.message().contains("disk on fire"), "{}", s.message());
+
+        let c = Error::Corruption { file: "/d/b".into(), offset: 7, detail: "bad crc".into() };
+        assert_eq!(from_engine(&c).code(), Code::Internal);
+    }
+}
