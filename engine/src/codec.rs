@@ -33,9 +33,7 @@ pub mod reference;
 mod tests;
 
 pub use bits::{BitReader, BitWriter};
-pub use chunk::{
-    ChunkHeader, Encoding, MAX_VALUE_COLUMNS, chunk_header, chunk_len, decode_chunk, encode_chunk,
-};
+pub use chunk::{ChunkHeader, Encoding, MAX_VALUE_COLUMNS, chunk_header, chunk_len, decode_chunk, encode_chunk};
 
 /// Why a byte string could not be decoded. Decoding reports every problem with one of these
 /// and never panics.

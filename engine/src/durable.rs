@@ -45,7 +45,7 @@ pub use mmap::ReadOnlyBytes;
 pub use publish::{TEMP_SUFFIX, create_dir_all_durable, publish_atomic, sweep_temp_files};
 pub use sim::{CrashMode, FaultKind, SimFs};
 pub use wal::{
-    CommitTicket, Durability, HeaderError, MAX_RECORD_BYTES, ReplayError, ReplayReport,
-    SEGMENT_HEADER_LEN, SegmentHeader, SegmentReader, SegmentRecord, TornReason, TornTail, Wal,
-    WalBatch, WalConfig, WalError, WalStats, list_segments, replay, segment_file_name,
+    CommitTicket, Durability, HeaderError, MAX_RECORD_BYTES, ReplayError, ReplayReport, SEGMENT_HEADER_LEN,
+    SegmentHeader, SegmentReader, SegmentRecord, TornReason, TornTail, Wal, WalBatch, WalConfig, WalError, WalStats,
+    list_segments, replay, segment_file_name,
 };

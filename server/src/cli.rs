@@ -118,7 +118,7 @@ pub struct PutMetricDataArgs {
     #[arg(long, num_args = 1.., allow_negative_numbers = true, group = "datum")]
     values: Vec<f64>,
     /// How many times each of `--values` was observed (default 1 each).
-    #[arg(long, num_args = 1.., requires = "values")]
+    #[arg(long, num_args = 1.., requires = "values", conflicts_with_all = ["value", "statistic_values"])]
     counts: Vec<f64>,
     /// A statistic set: `SampleCount=N,Sum=S,Minimum=A,Maximum=B`.
     #[arg(long, value_parser = parse::statistic_values, group = "datum")]
@@ -253,7 +253,7 @@ impl CliError {
 fn aws_error(status: &tonic::Status) -> (String, String) {
     let message = status.message();
     if let Some((code, rest)) = message.split_once(": ")
-        && !code.is_empty()
+        && code.starts_with(|c: char| c.is_ascii_uppercase())
         && code.chars().all(|c| c.is_ascii_alphanumeric())
     {
         return (code.to_owned(), rest.to_owned());

@@ -115,6 +115,9 @@ pub struct ServeArgs {
     /// Answer writes with Throttling beyond this many samples not yet sealed.
     #[arg(long, value_name = "N", value_parser = parse_positive_u64)]
     max_pending_samples: Option<u64>,
+    /// How often the engine checks whether to seal, compact or expire (e.g. 1s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    maintenance_interval: Option<Duration>,
     /// Largest gRPC request decoded, in bytes [default: 67108864].
     #[arg(long, value_name = "BYTES", value_parser = parse_message_bytes)]
     grpc_max_message_bytes: Option<usize>,
@@ -144,6 +147,7 @@ struct FileConfig {
     wal_segment_bytes: Option<u64>,
     compact_min_blocks: Option<u64>,
     max_pending_samples: Option<u64>,
+    maintenance_interval: Option<String>,
     grpc_max_message_bytes: Option<u64>,
     drain_timeout: Option<String>,
 }
@@ -180,15 +184,20 @@ pub enum ConfigError {
         /// What is wrong with it, quoting the value.
         reason: String,
     },
+    /// The engine settings are individually valid but do not work together.
+    #[error("invalid engine settings: {reason}")]
+    Engine {
+        /// The engine's explanation, naming the settings.
+        reason: String,
+    },
 }
 
 impl ServerConfig {
     /// The configuration from `serve`'s flags, the process environment and the config file
     /// named by `--config` or `STRATUS_CONFIG` (if any).
     pub fn load(args: &ServeArgs) -> Result<ServerConfig, ConfigError> {
-        let config = ServerConfig::from_sources(args, |key| {
-            std::env::var_os(key).map(|v| v.to_string_lossy().into_owned())
-        })?;
+        let config =
+            ServerConfig::from_sources(args, |key| std::env::var_os(key).map(|v| v.to_string_lossy().into_owned()))?;
         for (key, _) in std::env::vars_os() {
             let key = key.to_string_lossy();
             if key.starts_with("STRATUS_") && !is_known_env(&key) {
@@ -200,10 +209,7 @@ impl ServerConfig {
 
     /// The configuration from flags, an environment lookup and the config file they name.
     /// Empty environment values count as unset.
-    pub fn from_sources(
-        args: &ServeArgs,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<ServerConfig, ConfigError> {
+    pub fn from_sources(args: &ServeArgs, env: impl Fn(&str) -> Option<String>) -> Result<ServerConfig, ConfigError> {
         let env = |key: &str| env(key).filter(|v| !v.is_empty());
         let path = args.config.clone().or_else(|| env(CONFIG_ENV).map(PathBuf::from));
         let file = match &path {
@@ -239,6 +245,7 @@ const KEYS: &[&str] = &[
     "wal_segment_bytes",
     "compact_min_blocks",
     "max_pending_samples",
+    "maintenance_interval",
     "grpc_max_message_bytes",
     "drain_timeout",
 ];
@@ -290,7 +297,9 @@ impl Layers<'_> {
         let mut config = ServerConfig::default();
         let str_file = |v: Option<String>, parse: fn(&str) -> Result<_, String>| v.map(|s| parse(&s));
 
-        if let Some(v) = self.pick("data_dir", args.data_dir.clone(), str_file(file.data_dir, parse_data_dir), parse_data_dir)? {
+        if let Some(v) =
+            self.pick("data_dir", args.data_dir.clone(), str_file(file.data_dir, parse_data_dir), parse_data_dir)?
+        {
             config.data_dir = v;
         }
         if let Some(v) = self.pick("grpc_addr", args.grpc_addr, file.grpc_addr.map(|s| parse_addr(&s)), parse_addr)? {
@@ -299,12 +308,9 @@ impl Layers<'_> {
         if let Some(v) = self.pick("http_addr", args.http_addr, file.http_addr.map(|s| parse_addr(&s)), parse_addr)? {
             config.http_addr = v;
         }
-        if let Some(v) = self.pick(
-            "durability",
-            args.durability.clone(),
-            file.durability.map(|s| parse_durability(&s)),
-            parse_durability,
-        )? {
+        if let Some(v) =
+            self.pick("durability", args.durability, file.durability.map(|s| parse_durability(&s)), parse_durability)?
+        {
             config.engine.durability = v;
         }
         if let Some(v) = self.pick("shards", args.shards, file.shards.map(check_shards), parse_shards)? {
@@ -362,6 +368,14 @@ impl Layers<'_> {
             config.engine.max_pending_samples = v;
         }
         if let Some(v) = self.pick(
+            "maintenance_interval",
+            args.maintenance_interval,
+            file.maintenance_interval.map(|s| parse_duration(&s)),
+            parse_duration,
+        )? {
+            config.engine.maintenance_interval = v;
+        }
+        if let Some(v) = self.pick(
             "grpc_max_message_bytes",
             args.grpc_max_message_bytes,
             file.grpc_max_message_bytes.map(check_message_bytes),
@@ -377,6 +391,8 @@ impl Layers<'_> {
         )? {
             config.drain_timeout = v;
         }
+        // Rules that span several settings (e.g. max_pending_samples >= head_max_samples).
+        config.engine.validate().map_err(|reason| ConfigError::Engine { reason })?;
         Ok(config)
     }
 }
@@ -406,13 +422,16 @@ fn parse_durability(s: &str) -> Result<Durability, String> {
                 let d = parse_duration(d).map_err(|e| format!("{s:?}: {e}"))?;
                 Ok(Durability::Interval(d))
             }
-            None => Err(format!("{s:?} is not a durability policy (expected sync, interval:DURATION such as interval:100ms, or none)")),
+            None => Err(format!(
+                "{s:?} is not a durability policy (expected sync, interval:DURATION such as interval:100ms, or none)"
+            )),
         },
     }
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(s.trim()).map_err(|e| format!("{s:?} is not a duration ({e}; e.g. 100ms, 30s, 2h, 15d)"))?;
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| format!("{s:?} is not a duration ({e}; e.g. 100ms, 30s, 2h, 15d)"))?;
     if d.is_zero() {
         return Err(format!("{s:?}: the duration must be greater than zero"));
     }
@@ -483,11 +502,7 @@ const MESSAGE_BYTES_RANGE: std::ops::RangeInclusive<u64> = (64 << 10)..=(1 << 30
 
 fn check_message_bytes(n: u64) -> Result<usize, String> {
     if !MESSAGE_BYTES_RANGE.contains(&n) {
-        return Err(format!(
-            "{n} bytes is outside {}..={}",
-            MESSAGE_BYTES_RANGE.start(),
-            MESSAGE_BYTES_RANGE.end()
-        ));
+        return Err(format!("{n} bytes is outside {}..={}", MESSAGE_BYTES_RANGE.start(), MESSAGE_BYTES_RANGE.end()));
     }
     usize::try_from(n).map_err(|_| format!("{n} is too large"))
 }

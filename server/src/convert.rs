@@ -4,7 +4,8 @@
 //! only what the engine types cannot represent: an unknown unit or statistic name, a storage
 //! resolution other than 0/1/60, a datum with zero or several value forms, a missing or
 //! unrepresentable timestamp, a bulk entry whose arrays differ in length, and more than 1,000
-//! `MetricData` entries. Everything semantic (NaN, names, lengths, dimension count, the
+//! `MetricData` entries or 1 MB of them (AWS's payload limit is a property of the wire, so
+//! each face checks its own). Everything semantic (NaN, names, lengths, dimension count, the
 //! timestamp window, period and statistics rules) is checked by the engine, the one service
 //! layer shared with the AWS HTTP face. Field paths use AWS's 1-based `MetricData.member.N.X`
 //! wording; bulk entries are `Series.member.N.X`.
@@ -21,6 +22,9 @@ use stratus_proto::v1 as pb;
 
 /// CloudWatch's limit on `MetricData` entries per request.
 pub(crate) const MAX_METRIC_DATA: usize = 1000;
+/// CloudWatch's limit on a PutMetricData payload (1 MB), applied to the encoded `MetricData`
+/// entries. Bulk `series` are bounded only by the gRPC message size limit.
+pub(crate) const MAX_METRIC_DATA_BYTES: usize = 1 << 20;
 
 fn invalid(code: InvalidCode, message: String) -> Error {
     Error::InvalidArgument { code, message }
@@ -55,15 +59,30 @@ pub(crate) fn put_metric_data(req: pb::PutMetricDataRequest) -> Result<PutMetric
             format!("The collection MetricData must not have a size greater than {MAX_METRIC_DATA}."),
         ));
     }
-    let metric_data = req
-        .metric_data
-        .into_iter()
-        .enumerate()
-        .map(|(i, d)| metric_datum(i + 1, d))
-        .collect::<Result<Vec<_>, _>>()?;
+    let bytes = metric_data_bytes(&req.metric_data);
+    if bytes > MAX_METRIC_DATA_BYTES {
+        return Err(invalid(
+            InvalidCode::InvalidParameterValue,
+            format!(
+                "The request size of {bytes} bytes exceeds the limit of {MAX_METRIC_DATA_BYTES} bytes for MetricData."
+            ),
+        ));
+    }
+    let metric_data =
+        req.metric_data.into_iter().enumerate().map(|(i, d)| metric_datum(i + 1, d)).collect::<Result<Vec<_>, _>>()?;
     let series =
         req.series.into_iter().enumerate().map(|(i, s)| series_batch(i + 1, s)).collect::<Result<Vec<_>, _>>()?;
     Ok(PutMetricData { namespace: req.namespace, metric_data, series })
+}
+
+/// The encoded size of the `metric_data` field (entries with their tags and lengths).
+fn metric_data_bytes(data: &[pb::MetricDatum]) -> usize {
+    data.iter()
+        .map(|d| {
+            let len = prost::Message::encoded_len(d);
+            1 + prost::encoding::encoded_len_varint(len as u64) + len
+        })
+        .sum()
 }
 
 fn metric_datum(n: usize, d: pb::MetricDatum) -> Result<MetricDatum, Error> {
@@ -73,7 +92,11 @@ fn metric_datum(n: usize, d: pb::MetricDatum) -> Result<MetricDatum, Error> {
     let timestamp_ms = d.timestamp.map(|t| timestamp_ms(&t, &field("Timestamp"))).transpose()?;
 
     // Exactly one of the three value forms; `Counts` only with `Values`.
-    let forms = [("Value", d.value.is_some()), ("StatisticValues", d.statistic_values.is_some()), ("Values", !d.values.is_empty())];
+    let forms = [
+        ("Value", d.value.is_some()),
+        ("StatisticValues", d.statistic_values.is_some()),
+        ("Values", !d.values.is_empty()),
+    ];
     let mut present = forms.iter().filter(|(_, p)| *p).map(|(name, _)| *name);
     let first = present.next();
     if let (Some(a), Some(b)) = (first, present.next()) {
@@ -96,7 +119,14 @@ fn metric_datum(n: usize, d: pb::MetricDatum) -> Result<MetricDatum, Error> {
         (None, None) if !d.values.is_empty() => DatumValue::Values { values: d.values, counts: d.counts },
         (None, None) => return Err(missing(&field("Value"))),
     };
-    Ok(MetricDatum { metric_name: d.metric_name, dimensions: dimensions(d.dimensions), timestamp_ms, value, unit, resolution })
+    Ok(MetricDatum {
+        metric_name: d.metric_name,
+        dimensions: dimensions(d.dimensions),
+        timestamp_ms,
+        value,
+        unit,
+        resolution,
+    })
 }
 
 fn series_batch(n: usize, s: pb::SeriesBatch) -> Result<SeriesBatch, Error> {

@@ -35,11 +35,10 @@ async fn healthz() -> &'static str {
 async fn metrics(State(state): State<AppState>) -> Response {
     let engine = Arc::clone(&state.engine);
     match tokio::task::spawn_blocking(move || engine.stats()).await {
-        Ok(stats) => (
-            [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-            state.registry.render(&stats),
-        )
-            .into_response(),
+        Ok(stats) => {
+            ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.registry.render(&stats))
+                .into_response()
+        }
         Err(err) => {
             tracing::error!(error = %err, "reading engine stats failed");
             (StatusCode::INTERNAL_SERVER_ERROR, "engine stats unavailable\n").into_response()

@@ -80,24 +80,31 @@ pub async fn run_with_listeners(
         .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
         .build_v1()
         .context("building the gRPC reflection service")?;
-    let metrics_service =
-        MetricsServiceServer::new(MetricsApi::new(Arc::clone(&engine), config.default_tenant.clone(), Arc::clone(&registry)))
-            .max_decoding_message_size(config.grpc_max_message_bytes)
-            .max_encoding_message_size(config.grpc_max_message_bytes);
+    let metrics_service = MetricsServiceServer::new(MetricsApi::new(
+        Arc::clone(&engine),
+        config.default_tenant.clone(),
+        Arc::clone(&registry),
+    ))
+    .max_decoding_message_size(config.grpc_max_message_bytes)
+    .max_encoding_message_size(config.grpc_max_message_bytes);
     let grpc_server = tonic::transport::Server::builder()
         .add_service(health_service)
         .add_service(reflection)
         .add_service(metrics_service)
         .serve_with_incoming_shutdown(TcpIncoming::from(grpc).with_nodelay(Some(true)), stopped(stop_rx.clone()));
-    let mut grpc_task = tokio::spawn(stop_when_done(Arc::clone(&stop_tx), async move {
-        grpc_server.await.context("gRPC server failed")
-    }));
+    let mut grpc_task =
+        tokio::spawn(stop_when_done(
+            Arc::clone(&stop_tx),
+            async move { grpc_server.await.context("gRPC server failed") },
+        ));
 
     let http_server = axum::serve(http, http::router(Arc::clone(&engine), Arc::clone(&registry)))
         .with_graceful_shutdown(stopped(stop_rx.clone()));
-    let mut http_task = tokio::spawn(stop_when_done(Arc::clone(&stop_tx), async move {
-        http_server.await.context("HTTP server failed")
-    }));
+    let mut http_task =
+        tokio::spawn(stop_when_done(
+            Arc::clone(&stop_tx),
+            async move { http_server.await.context("HTTP server failed") },
+        ));
 
     tracing::info!(%grpc_addr, %http_addr, data_dir = %config.data_dir.display(), "stratus listening");
     {
@@ -113,7 +120,8 @@ pub async fn run_with_listeners(
     tracing::info!("stopped accepting; draining in-flight requests");
 
     let mut errors = Vec::new();
-    let drained = tokio::time::timeout(config.drain_timeout, async { tokio::join!(&mut grpc_task, &mut http_task) }).await;
+    let drained =
+        tokio::time::timeout(config.drain_timeout, async { tokio::join!(&mut grpc_task, &mut http_task) }).await;
     match drained {
         Ok((grpc_result, http_result)) => {
             for result in [grpc_result, http_result] {

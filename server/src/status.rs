@@ -4,14 +4,15 @@
 //! |---|---|---|
 //! | `InvalidArgument { code, message }` | `INVALID_ARGUMENT` | `"{code}: {message}"`, e.g. `InvalidParameterValue: The value NaN for parameter MetricData.member.1.Value is invalid.` |
 //! | `Throttled(why)` | `RESOURCE_EXHAUSTED` | `"Throttling: {why}"` |
-//! | `Closed` | `UNAVAILABLE` | `"ServiceUnavailable: the server is shutting down"` |
-//! | `Corruption`, `Io`, `Wal` | `INTERNAL` | `"InternalFailure: {error}"`, logged at error level |
+//! | `Closed`, `Wal(Closed)` | `UNAVAILABLE` | `"ServiceUnavailable: the server is shutting down"` |
+//! | `Wal(Full)` (the engine normally reports `Throttled`) | `RESOURCE_EXHAUSTED` | `"Throttling: ..."` |
+//! | `Corruption`, `Io`, `Wal(Failed)`, `Wal(Io)`, … | `INTERNAL` | `"InternalFailure: {error}"`, logged at error level |
 //!
 //! The AWS error code always leads the message, followed by `": "`, so clients (and the
 //! `stratus` CLI) can split it off. A failed blocking task (an engine panic) is also `INTERNAL`.
 //! Used by `grpc`; the AWS HTTP face will map the same `Error` to HTTP statuses here too.
 
-use stratus_engine::Error;
+use stratus_engine::{Error, WalError};
 use tonic::Status;
 
 /// The gRPC status for an engine error.
@@ -19,7 +20,10 @@ pub(crate) fn from_engine(err: &Error) -> Status {
     match err {
         Error::InvalidArgument { code, message } => Status::invalid_argument(format!("{code}: {message}")),
         Error::Throttled(why) => Status::resource_exhausted(format!("Throttling: {why}")),
-        Error::Closed => Status::unavailable("ServiceUnavailable: the server is shutting down"),
+        Error::Closed | Error::Wal(WalError::Closed) => {
+            Status::unavailable("ServiceUnavailable: the server is shutting down")
+        }
+        Error::Wal(WalError::Full) => Status::resource_exhausted("Throttling: the write-ahead log queue is full"),
         Error::Corruption { .. } | Error::Io { .. } | Error::Wal(_) => {
             tracing::error!(error = %err, "request failed inside the engine");
             Status::internal(format!("InternalFailure: {err}"))
@@ -50,7 +54,10 @@ mod tests {
             message: "The value NaN for parameter MetricData.member.1.Value is invalid.".into(),
         });
         assert_eq!(s.code(), Code::InvalidArgument);
-        assert_eq!(s.message(), "InvalidParameterValue: The value NaN for parameter MetricData.member.1.Value is invalid.");
+        assert_eq!(
+            s.message(),
+            "InvalidParameterValue: The value NaN for parameter MetricData.member.1.Value is invalid."
+        );
 
         let s = from_engine(&Error::InvalidArgument { code: InvalidCode::MissingParameter, message: "m".into() });
         assert_eq!((s.code(), s.message()), (Code::InvalidArgument, "MissingParameter: m"));
@@ -59,11 +66,24 @@ mod tests {
         assert_eq!((s.code(), s.message()), (Code::ResourceExhausted, "Throttling: WAL queue full"));
 
         assert_eq!(from_engine(&Error::Closed).code(), Code::Unavailable);
+        assert_eq!(from_engine(&Error::Wal(WalError::Closed)).code(), Code::Unavailable);
+        let s = from_engine(&Error::Wal(WalError::Full));
+        assert_eq!(s.code(), Code::ResourceExhausted);
+        assert!(s.message().starts_with("Throttling: "));
+        let failed =
+            WalError::Failed { op: "fsync", path: "/d/wal/1".into(), source: Arc::new(std::io::Error::other("EIO")) };
+        let s = from_engine(&Error::Wal(failed));
+        assert_eq!(s.code(), Code::Internal);
+        assert!(s.message().starts_with("InternalFailure: "), "{}", s.message());
 
         let io = Error::Io { path: "/d/wal/1".into(), source: Arc::new(std::io::Error::other("disk on fire")) };
         let s = from_engine(&io);
         assert_eq!(s.code(), Code::Internal);
-        assert!(s.message().starts_with("InternalFailure: ") && s.message().contains("disk on fire"), "{}", s.message());
+        assert!(
+            s.message().starts_with("InternalFailure: ") && s.message().contains("disk on fire"),
+            "{}",
+            s.message()
+        );
 
         let c = Error::Corruption { file: "/d/b".into(), offset: 7, detail: "bad crc".into() };
         assert_eq!(from_engine(&c).code(), Code::Internal);

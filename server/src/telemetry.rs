@@ -141,7 +141,12 @@ impl Registry {
             &[(String::new(), self.started.elapsed().as_secs_f64())],
         );
         metric("stratus_series", "gauge", "Series known to the engine.", &one(engine.series));
-        metric("stratus_head_samples", "gauge", "Samples in the in-memory head, not yet sealed.", &one(engine.head_samples));
+        metric(
+            "stratus_head_samples",
+            "gauge",
+            "Samples in the in-memory head, not yet sealed.",
+            &one(engine.head_samples),
+        );
         metric("stratus_blocks", "gauge", "Immutable blocks on disk.", &one(engine.blocks));
         metric("stratus_block_bytes", "gauge", "Bytes of immutable blocks on disk.", &one(engine.block_bytes));
         metric(
@@ -150,8 +155,38 @@ impl Registry {
             "Samples appended to the engine since it opened.",
             &one(engine.samples_appended),
         );
+        metric("stratus_block_samples", "gauge", "Samples in immutable blocks on disk.", &one(engine.block_samples));
+        metric(
+            "stratus_commits_total",
+            "counter",
+            "Write commits accepted since the engine opened.",
+            &one(engine.commits),
+        );
+        metric(
+            "stratus_throttled_total",
+            "counter",
+            "Writes refused for overload since the engine opened.",
+            &one(engine.throttled),
+        );
+        metric(
+            "stratus_seals_total",
+            "counter",
+            "Heads sealed into blocks since the engine opened.",
+            &one(engine.seals),
+        );
+        metric(
+            "stratus_compactions_total",
+            "counter",
+            "Compactions since the engine opened.",
+            &one(engine.compactions),
+        );
         metric("stratus_wal_syncs_total", "counter", "WAL fsyncs since the engine opened.", &one(engine.wal_syncs));
-        metric("stratus_wal_bytes_total", "counter", "Bytes written to the WAL since the engine opened.", &one(engine.wal_bytes));
+        metric(
+            "stratus_wal_bytes_total",
+            "counter",
+            "Bytes written to the WAL since the engine opened.",
+            &one(engine.wal_bytes),
+        );
         out
     }
 }
@@ -175,6 +210,8 @@ mod tests {
             samples_appended: 7,
             wal_syncs: 2,
             wal_bytes: 99,
+            compactions: 5,
+            ..EngineStats::default()
         };
         let text = r.render(&stats);
         for line in [
@@ -186,6 +223,7 @@ mod tests {
             "stratus_samples_accepted_total 7",
             "stratus_series 3",
             "stratus_wal_bytes_total 99",
+            "stratus_compactions_total 5",
         ] {
             assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
         }

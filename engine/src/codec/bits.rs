@@ -53,12 +53,7 @@ impl BitWriter {
     /// A writer that appends to `buf`, after its current contents; [`finish`](Self::finish)
     /// hands the buffer back.
     pub(crate) fn appending_to(buf: Vec<u8>) -> Self {
-        Self {
-            start: buf.len(),
-            buf,
-            acc: 0,
-            pending: 0,
-        }
+        Self { start: buf.len(), buf, acc: 0, pending: 0 }
     }
 
     /// Appends the low `nbits` bits of `value`, least significant first. Higher bits of
@@ -69,11 +64,7 @@ impl BitWriter {
     #[inline]
     pub fn write_bits(&mut self, value: u64, nbits: u32) {
         assert!(nbits <= 64, "BitWriter::write_bits: {nbits} bits > 64");
-        let value = if nbits == 0 {
-            0
-        } else {
-            value & (u64::MAX >> (64 - nbits))
-        };
+        let value = if nbits == 0 { 0 } else { value & (u64::MAX >> (64 - nbits)) };
         self.put(value, nbits);
     }
 
@@ -85,6 +76,10 @@ impl BitWriter {
 
     /// Appends `nbits` bits of `value`, which must have no bits set at or above `nbits`
     /// (checked in debug builds only): the unmasked fast path the encoders use.
+    ///
+    /// Hot loops should run on a writer they own (`std::mem::take` it, put it back at the
+    /// end) rather than through `&mut`: the accumulator then stays in a register instead of
+    /// being stored and reloaded around every flush.
     #[inline(always)]
     pub(crate) fn put(&mut self, value: u64, nbits: u32) {
         debug_assert!(nbits <= 64 && (nbits == 64 || value >> nbits == 0));
@@ -139,12 +134,7 @@ pub struct BitReader<'a> {
 impl<'a> BitReader<'a> {
     /// A reader positioned at the first bit of `bytes`.
     pub fn new(bytes: &'a [u8]) -> Self {
-        Self {
-            bytes,
-            pos: 0,
-            buf: 0,
-            avail: 0,
-        }
+        Self { bytes, pos: 0, buf: 0, avail: 0 }
     }
 
     /// Reads `nbits` bits (the first read becomes the least significant bit).
@@ -158,10 +148,7 @@ impl<'a> BitReader<'a> {
         assert!(nbits <= 64, "BitReader::read_bits: {nbits} bits > 64");
         let available = self.remaining_bits();
         if u64::from(nbits) > available {
-            return Err(CodecError::Truncated {
-                needed_bits: u64::from(nbits),
-                available_bits: available,
-            });
+            return Err(CodecError::Truncated { needed_bits: u64::from(nbits), available_bits: available });
         }
         Ok(self.take_long(nbits))
     }
@@ -198,9 +185,13 @@ impl<'a> BitReader<'a> {
     }
 
     /// Makes at least 56 bits available.
+    ///
+    /// Hot loops should run on a local copy of the reader (`let mut r = reader.clone()`, and
+    /// write it back at the end): the state then stays in registers instead of going through
+    /// memory on every refill, which is on the decoder's critical path.
     #[inline(always)]
     pub(crate) fn refill(&mut self) {
-        if let Some(word) = self.bytes.get(self.pos..).and_then(|s| s.first_chunk::<8>()) {
+        if let Some(word) = self.bytes.get(self.pos..self.pos.wrapping_add(8)).and_then(<[u8]>::first_chunk::<8>) {
             // Load 8 bytes, keep as many whole bytes as fit. The extra bits that land at and
             // above the new `avail` are the next stream bits, so OR-ing them again later is
             // harmless.
@@ -208,19 +199,22 @@ impl<'a> BitReader<'a> {
             self.pos += ((63 - self.avail) >> 3) as usize;
             self.avail |= 56;
         } else {
-            self.refill_slow();
+            *self = self.clone().refilled_slowly();
         }
     }
 
+    /// The refill near the end of the input, byte by byte. By value, so that the caller's
+    /// reader does not have to live in memory.
     #[cold]
     #[inline(never)]
-    fn refill_slow(&mut self) {
+    fn refilled_slowly(mut self) -> Self {
         while self.avail < 56 {
             let byte = self.bytes.get(self.pos).copied().unwrap_or(0);
             self.buf |= u64::from(byte) << self.avail;
             self.pos += 1;
             self.avail += 8;
         }
+        self
     }
 
     /// The buffered bits; only the low [`available`](Self::available) of them are valid.

@@ -78,10 +78,7 @@ struct Layout {
 }
 
 fn truncated_bytes(needed: usize, available: usize) -> CodecError {
-    CodecError::Truncated {
-        needed_bits: needed as u64 * 8,
-        available_bits: available as u64 * 8,
-    }
+    CodecError::Truncated { needed_bits: needed as u64 * 8, available_bits: available as u64 * 8 }
 }
 
 /// Reads the header and the stream table, checking that they fit in `bytes` (which may go on
@@ -117,10 +114,7 @@ fn parse_layout(bytes: &[u8]) -> Result<Layout, CodecError> {
         *stream_end = end;
     }
     if end > bytes.len() as u64 {
-        return Err(CodecError::Truncated {
-            needed_bits: end * 8,
-            available_bits: bytes.len() as u64 * 8,
-        });
+        return Err(CodecError::Truncated { needed_bits: end * 8, available_bits: bytes.len() as u64 * 8 });
     }
     // Every end is now at most `bytes.len()`, so the casts below are lossless.
     let mut streams: [Range<usize>; MAX_STREAMS] = Default::default();
@@ -129,15 +123,7 @@ fn parse_layout(bytes: &[u8]) -> Result<Layout, CodecError> {
         *range = start..stream_end as usize;
         start = stream_end as usize;
     }
-    Ok(Layout {
-        header: ChunkHeader {
-            encoding,
-            samples,
-            columns,
-        },
-        streams,
-        len: start,
-    })
+    Ok(Layout { header: ChunkHeader { encoding, samples, columns }, streams, len: start })
 }
 
 /// Fewest and most bits a stream of `samples` samples can take.
@@ -233,10 +219,7 @@ pub fn decode_chunk(
     let layout = parse_layout(bytes)?;
     let header = layout.header;
     if columns.len() != usize::from(header.columns) {
-        return Err(CodecError::ColumnMismatch {
-            expected: header.columns,
-            actual: columns.len(),
-        });
+        return Err(CodecError::ColumnMismatch { expected: header.columns, actual: columns.len() });
     }
     if layout.len != bytes.len() {
         return Err(Corruption::TrailingBytes(bytes.len() - layout.len).into());
@@ -261,10 +244,7 @@ pub fn decode_chunk(
 /// it is zero.
 fn check_stream_end(r: &mut BitReader<'_>, stream: usize) -> Result<(), CodecError> {
     if r.overran() {
-        return Err(CodecError::Truncated {
-            needed_bits: r.consumed_bits(),
-            available_bits: r.len_bits(),
-        });
+        return Err(CodecError::Truncated { needed_bits: r.consumed_bits(), available_bits: r.len_bits() });
     }
     let rest = r.remaining_bits();
     if rest >= 8 {

@@ -59,10 +59,11 @@ fn ts_bucket(zz: u64) -> usize {
 }
 
 /// Appends the timestamp stream for `ts` to `w`.
-pub(crate) fn encode_timestamps(ts: &[i64], w: &mut BitWriter) {
+pub(crate) fn encode_timestamps(ts: &[i64], writer: &mut BitWriter) {
     let Some((&first, rest)) = ts.split_first() else {
         return;
     };
+    let mut w = std::mem::take(writer); // in registers, see `BitWriter::put`
     w.put(first as u64, 64);
     let mut prev = first;
     let mut prev_delta = 0i64;
@@ -83,15 +84,17 @@ pub(crate) fn encode_timestamps(ts: &[i64], w: &mut BitWriter) {
             w.put(zz, 64);
         }
     }
+    *writer = w;
 }
 
 /// Decodes `n` timestamps into `out` (cleared first). Reads past the end of the stream read as
 /// zero bits; the caller checks [`BitReader::overran`] afterwards.
-pub(crate) fn decode_timestamps(r: &mut BitReader<'_>, n: usize, out: &mut Vec<i64>) {
+pub(crate) fn decode_timestamps(reader: &mut BitReader<'_>, n: usize, out: &mut Vec<i64>) {
     out.clear();
     if n == 0 {
         return;
     }
+    let mut r = reader.clone(); // in registers, see `BitReader::refill`
     out.reserve(n);
     let mut t = r.take_long(64) as i64;
     out.push(t);
@@ -128,13 +131,15 @@ pub(crate) fn decode_timestamps(r: &mut BitReader<'_>, n: usize, out: &mut Vec<i
         out.push(t);
         left -= 1;
     }
+    *reader = r;
 }
 
 /// Appends the value stream for `values` to `w`.
-pub(crate) fn encode_values(values: &[f64], w: &mut BitWriter) {
+pub(crate) fn encode_values(values: &[f64], writer: &mut BitWriter) {
     let Some((&first, rest)) = values.split_first() else {
         return;
     };
+    let mut w = std::mem::take(writer); // in registers, see `BitWriter::put`
     let mut prev = first.to_bits();
     w.put(prev, 64);
     // The current window: leading zeros (capped at 31), trailing zeros, meaningful bits.
@@ -170,6 +175,7 @@ pub(crate) fn encode_values(values: &[f64], w: &mut BitWriter) {
             (cur_lz, cur_tz, cur_m) = (lz, tz, m);
         }
     }
+    *writer = w;
 }
 
 /// Decodes `n` values into `out` (cleared first). Reads past the end of the stream read as
@@ -177,47 +183,57 @@ pub(crate) fn encode_values(values: &[f64], w: &mut BitWriter) {
 ///
 /// # Errors
 /// [`Corruption::XorWindow`] if a window header declares more than 64 bits.
-pub(crate) fn decode_values(
-    r: &mut BitReader<'_>,
-    n: usize,
-    out: &mut Vec<f64>,
-) -> Result<(), CodecError> {
+pub(crate) fn decode_values(reader: &mut BitReader<'_>, n: usize, out: &mut Vec<f64>) -> Result<(), CodecError> {
     out.clear();
-    if n == 0 {
+    out.resize(n, 0.0);
+    let Some((first, rest)) = out.split_first_mut() else {
         return Ok(());
-    }
-    out.reserve(n);
+    };
+    let mut r = reader.clone(); // in registers, see `BitReader::refill`
     let mut v = r.take_long(64);
-    out.push(f64::from_bits(v));
-    let (mut tz, mut m) = (0u32, 64u32);
-    let mut left = n - 1;
-    while left > 0 {
+    *first = f64::from_bits(v);
+    // The current window as meaningful bits and trailing zeros.
+    let (mut m, mut tz) = (64u32, 0u32);
+    let mut bad = false;
+    let mut i = 0;
+    while i < rest.len() {
         r.refill();
         let bits = r.peek();
-        if bits & 1 == 0 {
-            // A run of `0` codes: the value repeats.
-            let run = bits.trailing_zeros().min(r.available()) as usize;
-            let run = run.min(left);
+        if bits & 0xFF == 0 {
+            // At least 8 `0` codes: a run of repeats, up to `available` at once.
+            let run = (bits.trailing_zeros().min(r.available()) as usize).min(rest.len() - i);
             r.consume(run as u32);
-            out.extend(std::iter::repeat_n(f64::from_bits(v), run));
-            left -= run;
+            rest[i..i + run].fill(f64::from_bits(v));
+            i += run;
             continue;
         }
-        if bits & 0b10 == 0 {
-            r.consume(2);
+        // Branch-free over the three codes (the code is data-dependent and unpredictable):
+        // `0` → nz = 0; `10` → nz = 1, new = 0; `11` → nz = 1, new = 1.
+        let nz = (bits & 1) as u32;
+        let new = (bits >> 1) as u32 & nz;
+        let new_lz = (bits >> 2) as u32 & 31;
+        let new_m = (((bits >> 7) as u32).wrapping_sub(1) & 63) + 1; // 0 means 64
+        bad |= (new & u32::from(new_lz + new_m > 64)) != 0;
+        let keep = new.wrapping_sub(1); // all ones unless a new window
+        m = (m & keep) | (new_m & !keep);
+        tz = (tz & keep) | (64u32.wrapping_sub(new_lz + new_m) & 63 & !keep);
+        let code_len = 1 + nz + 11 * new;
+        let m_now = m & 0u32.wrapping_sub(nz); // no payload for `0`
+        // One refill covers code and payload unless the window is wide (rare, predictable).
+        let x = if code_len + m_now <= 56 {
+            r.consume(code_len + m_now);
+            (bits >> code_len) & ((1u64 << m_now) - 1)
         } else {
-            let lz = (bits >> 2) as u32 & 31;
-            let raw = (bits >> 7) as u32 & 63;
-            m = if raw == 0 { 64 } else { raw };
-            if lz + m > 64 {
-                return Err(Corruption::XorWindow.into());
-            }
-            tz = 64 - lz - m;
-            r.consume(NEW_WINDOW_HEADER);
-        }
-        v ^= r.take_long(m) << tz;
-        out.push(f64::from_bits(v));
-        left -= 1;
+            r.consume(code_len);
+            r.take_long(m_now)
+        };
+        v ^= x << tz;
+        rest[i] = f64::from_bits(v);
+        i += 1;
+    }
+    *reader = r;
+    if bad {
+        return Err(Corruption::XorWindow.into());
     }
     Ok(())
 }

@@ -5,41 +5,134 @@
 //! benches compare against. It is written for obviousness, not speed: one `BitVec<u8, Lsb0>`
 //! per stream (the same LSB-first bit order as [`BitWriter`](super::BitWriter)), control codes
 //! pushed bit by bit, each rule spelled out where it is used. Do not call it on a hot path.
+//!
+//! [`BitVecWriter`] and [`BitVecReader`] mirror [`BitWriter`](super::BitWriter) and
+//! [`BitReader`](super::BitReader) on `bitvec`, for the same reasons.
 
 use bitvec::prelude::*;
 
 use super::{ChunkHeader, CodecError, Corruption, Encoding, MAX_VALUE_COLUMNS};
 
-type Bits = BitVec<u8, Lsb0>;
+/// [`BitWriter`](super::BitWriter) on `bitvec`: same bit order, same output.
+#[derive(Debug, Clone, Default)]
+pub struct BitVecWriter {
+    bits: BitVec<u8, Lsb0>,
+}
 
-/// Appends the low `n` bits of `value`, least significant first.
-fn push_bits(bits: &mut Bits, value: u64, n: u32) {
-    bits.extend_from_bitslice(&value.view_bits::<Lsb0>()[..n as usize]);
+impl BitVecWriter {
+    /// An empty writer.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty writer with room for `bytes` bytes.
+    pub fn with_capacity(bytes: usize) -> Self {
+        Self { bits: BitVec::with_capacity(bytes * 8) }
+    }
+
+    /// Appends the low `nbits` bits of `value`, least significant first.
+    ///
+    /// # Panics
+    /// If `nbits > 64`.
+    pub fn write_bits(&mut self, value: u64, nbits: u32) {
+        self.bits.extend_from_bitslice(&value.view_bits::<Lsb0>()[..nbits as usize]);
+    }
+
+    /// Appends one bit.
+    pub fn write_bit(&mut self, bit: bool) {
+        self.bits.push(bit);
+    }
+
+    /// Bits written so far.
+    pub fn bit_len(&self) -> u64 {
+        self.bits.len() as u64
+    }
+
+    /// Pads with zero bits to a whole byte and returns the bytes.
+    pub fn finish(mut self) -> Vec<u8> {
+        while !self.bits.len().is_multiple_of(8) {
+            self.bits.push(false);
+        }
+        self.bits.into_vec()
+    }
+}
+
+/// [`BitReader`](super::BitReader) on `bitvec`.
+#[derive(Debug, Clone)]
+pub struct BitVecReader<'a> {
+    bits: &'a BitSlice<u8, Lsb0>,
+    pos: usize,
+}
+
+impl<'a> BitVecReader<'a> {
+    /// A reader at the first bit of `bytes`.
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Self { bits: bytes.view_bits::<Lsb0>(), pos: 0 }
+    }
+
+    /// Reads `nbits` bits (the first read becomes the least significant bit).
+    ///
+    /// # Errors
+    /// [`CodecError::Truncated`] if fewer than `nbits` bits remain.
+    ///
+    /// # Panics
+    /// If `nbits > 64`.
+    pub fn read_bits(&mut self, nbits: u32) -> Result<u64, CodecError> {
+        assert!(nbits <= 64, "BitVecReader::read_bits: {nbits} bits > 64");
+        let n = nbits as usize;
+        let Some(field) = self.bits.get(self.pos..self.pos + n) else {
+            return Err(CodecError::Truncated {
+                needed_bits: u64::from(nbits),
+                available_bits: (self.bits.len() - self.pos) as u64,
+            });
+        };
+        self.pos += n;
+        Ok(if n == 0 { 0 } else { field.load_le::<u64>() })
+    }
+
+    /// Reads one bit.
+    ///
+    /// # Errors
+    /// [`CodecError::Truncated`] at the end of the input.
+    pub fn read_bit(&mut self) -> Result<bool, CodecError> {
+        Ok(self.read_bits(1)? == 1)
+    }
+
+    /// The stream must end in its last byte, with zero padding.
+    fn finish(&self, stream: usize) -> Result<(), CodecError> {
+        let rest = &self.bits[self.pos..];
+        if rest.len() >= 8 {
+            return Err(Corruption::StreamTail(stream).into());
+        }
+        if rest.any() {
+            return Err(Corruption::Padding(stream).into());
+        }
+        Ok(())
+    }
+}
+
+/// Writes a control code, first bit first.
+fn write_code(bits: &mut BitVecWriter, code: &[bool]) {
+    for &bit in code {
+        bits.write_bit(bit);
+    }
 }
 
 fn zigzag(v: i64) -> u64 {
-    if v >= 0 {
-        (v as u64) << 1
-    } else {
-        ((!v) as u64) << 1 | 1
-    }
+    if v >= 0 { (v as u64) << 1 } else { ((!v) as u64) << 1 | 1 }
 }
 
 fn unzigzag(z: u64) -> i64 {
-    if z & 1 == 0 {
-        (z >> 1) as i64
-    } else {
-        !((z >> 1) as i64)
-    }
+    if z & 1 == 0 { (z >> 1) as i64 } else { !((z >> 1) as i64) }
 }
 
-fn encode_timestamps(ts: &[i64]) -> Bits {
-    let mut bits = Bits::new();
+fn encode_timestamps(ts: &[i64]) -> BitVecWriter {
+    let mut bits = BitVecWriter::new();
     let mut prev = 0i64;
     let mut prev_delta = 0i64;
     for (i, &t) in ts.iter().enumerate() {
         if i == 0 {
-            push_bits(&mut bits, t as u64, 64);
+            bits.write_bits(t as u64, 64);
             prev = t;
             continue;
         }
@@ -48,26 +141,26 @@ fn encode_timestamps(ts: &[i64]) -> Bits {
         prev = t;
         prev_delta = delta;
         if dod == 0 {
-            bits.push(false);
+            bits.write_bit(false);
         } else if dod < 1 << 14 {
-            bits.extend([true, false]);
-            push_bits(&mut bits, dod, 14);
+            write_code(&mut bits, &[true, false]);
+            bits.write_bits(dod, 14);
         } else if dod < 1 << 20 {
-            bits.extend([true, true, false]);
-            push_bits(&mut bits, dod, 20);
+            write_code(&mut bits, &[true, true, false]);
+            bits.write_bits(dod, 20);
         } else if dod < 1 << 32 {
-            bits.extend([true, true, true, false]);
-            push_bits(&mut bits, dod, 32);
+            write_code(&mut bits, &[true, true, true, false]);
+            bits.write_bits(dod, 32);
         } else {
-            bits.extend([true, true, true, true]);
-            push_bits(&mut bits, dod, 64);
+            write_code(&mut bits, &[true, true, true, true]);
+            bits.write_bits(dod, 64);
         }
     }
     bits
 }
 
-fn encode_values(values: &[f64]) -> Bits {
-    let mut bits = Bits::new();
+fn encode_values(values: &[f64]) -> BitVecWriter {
+    let mut bits = BitVecWriter::new();
     let mut prev = 0u64;
     // The window in force: leading zeros (at most 31) and trailing zeros.
     let mut window_lz = 0u32;
@@ -75,14 +168,14 @@ fn encode_values(values: &[f64]) -> Bits {
     for (i, v) in values.iter().enumerate() {
         let v = v.to_bits();
         if i == 0 {
-            push_bits(&mut bits, v, 64);
+            bits.write_bits(v, 64);
             prev = v;
             continue;
         }
         let xor = v ^ prev;
         prev = v;
         if xor == 0 {
-            bits.push(false);
+            bits.write_bit(false);
             continue;
         }
         let lz = xor.leading_zeros().min(31);
@@ -93,13 +186,13 @@ fn encode_values(values: &[f64]) -> Bits {
         let reuse_cost = 2 + window_meaningful;
         let new_cost = 2 + 5 + 6 + meaningful;
         if fits && reuse_cost <= new_cost {
-            bits.extend([true, false]);
-            push_bits(&mut bits, xor >> window_tz, window_meaningful);
+            write_code(&mut bits, &[true, false]);
+            bits.write_bits(xor >> window_tz, window_meaningful);
         } else {
-            bits.extend([true, true]);
-            push_bits(&mut bits, u64::from(lz), 5);
-            push_bits(&mut bits, u64::from(meaningful % 64), 6);
-            push_bits(&mut bits, xor >> tz, meaningful);
+            write_code(&mut bits, &[true, true]);
+            bits.write_bits(u64::from(lz), 5);
+            bits.write_bits(u64::from(meaningful % 64), 6);
+            bits.write_bits(xor >> tz, meaningful);
             window_lz = lz;
             window_tz = tz;
         }
@@ -123,72 +216,33 @@ pub fn encode_chunk(timestamps: &[i64], columns: &[&[f64]], out: &mut Vec<u8>) {
     out.push(Encoding::Gorilla as u8);
     out.push(columns.len() as u8);
     out.extend_from_slice(&samples.to_le_bytes());
-    for stream in &mut streams {
-        // Pad to a whole byte with zero bits.
-        while stream.len() % 8 != 0 {
-            stream.push(false);
-        }
-        let len = u32::try_from(stream.len() / 8).expect("stream too long");
+    let streams: Vec<Vec<u8>> = streams.into_iter().map(BitVecWriter::finish).collect();
+    for stream in &streams {
+        let len = u32::try_from(stream.len()).expect("stream too long");
         out.extend_from_slice(&len.to_le_bytes());
     }
     for stream in &streams {
-        out.extend_from_slice(stream.as_raw_slice());
+        out.extend_from_slice(stream);
     }
 }
 
-/// Reads one stream, bit by bit.
-struct Cursor<'a> {
-    bits: &'a BitSlice<u8, Lsb0>,
-    pos: usize,
-}
-
-impl Cursor<'_> {
-    fn read(&mut self, n: u32) -> Result<u64, CodecError> {
-        let n = n as usize;
-        let Some(field) = self.bits.get(self.pos..self.pos + n) else {
-            return Err(CodecError::Truncated {
-                needed_bits: (self.pos + n) as u64,
-                available_bits: self.bits.len() as u64,
-            });
-        };
-        self.pos += n;
-        Ok(if n == 0 { 0 } else { field.load_le::<u64>() })
-    }
-
-    fn bit(&mut self) -> Result<bool, CodecError> {
-        Ok(self.read(1)? == 1)
-    }
-
-    /// The stream must end in its last byte, with zero padding.
-    fn finish(&self, stream: usize) -> Result<(), CodecError> {
-        let rest = &self.bits[self.pos..];
-        if rest.len() >= 8 {
-            return Err(Corruption::StreamTail(stream).into());
-        }
-        if rest.any() {
-            return Err(Corruption::Padding(stream).into());
-        }
-        Ok(())
-    }
-}
-
-fn decode_timestamps(c: &mut Cursor<'_>, n: u32, out: &mut Vec<i64>) -> Result<(), CodecError> {
+fn decode_timestamps(c: &mut BitVecReader<'_>, n: u32, out: &mut Vec<i64>) -> Result<(), CodecError> {
     let mut prev = 0i64;
     let mut delta = 0i64;
     for i in 0..n {
         let t = if i == 0 {
-            c.read(64)? as i64
+            c.read_bits(64)? as i64
         } else {
-            let dod = if !c.bit()? {
+            let dod = if !c.read_bit()? {
                 0
-            } else if !c.bit()? {
-                c.read(14)?
-            } else if !c.bit()? {
-                c.read(20)?
-            } else if !c.bit()? {
-                c.read(32)?
+            } else if !c.read_bit()? {
+                c.read_bits(14)?
+            } else if !c.read_bit()? {
+                c.read_bits(20)?
+            } else if !c.read_bit()? {
+                c.read_bits(32)?
             } else {
-                c.read(64)?
+                c.read_bits(64)?
             };
             delta = delta.wrapping_add(unzigzag(dod));
             prev.wrapping_add(delta)
@@ -199,17 +253,17 @@ fn decode_timestamps(c: &mut Cursor<'_>, n: u32, out: &mut Vec<i64>) -> Result<(
     Ok(())
 }
 
-fn decode_values(c: &mut Cursor<'_>, n: u32, out: &mut Vec<f64>) -> Result<(), CodecError> {
+fn decode_values(c: &mut BitVecReader<'_>, n: u32, out: &mut Vec<f64>) -> Result<(), CodecError> {
     let mut v = 0u64;
     let mut window_lz = 0u32;
     let mut window_meaningful = 64u32;
     for i in 0..n {
         if i == 0 {
-            v = c.read(64)?;
-        } else if c.bit()? {
-            if c.bit()? {
-                window_lz = c.read(5)? as u32;
-                window_meaningful = match c.read(6)? as u32 {
+            v = c.read_bits(64)?;
+        } else if c.read_bit()? {
+            if c.read_bit()? {
+                window_lz = c.read_bits(5)? as u32;
+                window_meaningful = match c.read_bits(6)? as u32 {
                     0 => 64,
                     m => m,
                 };
@@ -218,7 +272,7 @@ fn decode_values(c: &mut Cursor<'_>, n: u32, out: &mut Vec<f64>) -> Result<(), C
                 }
             }
             let window_tz = 64 - window_lz - window_meaningful;
-            v ^= c.read(window_meaningful)? << window_tz;
+            v ^= c.read_bits(window_meaningful)? << window_tz;
         }
         out.push(f64::from_bits(v));
     }
@@ -228,10 +282,7 @@ fn decode_values(c: &mut Cursor<'_>, n: u32, out: &mut Vec<f64>) -> Result<(), C
 fn read_u32(bytes: &[u8], at: usize) -> Result<u32, CodecError> {
     match bytes.get(at..at + 4) {
         Some(b) => Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
-        None => Err(CodecError::Truncated {
-            needed_bits: (at as u64 + 4) * 8,
-            available_bits: bytes.len() as u64 * 8,
-        }),
+        None => Err(CodecError::Truncated { needed_bits: (at as u64 + 4) * 8, available_bits: bytes.len() as u64 * 8 }),
     }
 }
 
@@ -249,24 +300,15 @@ pub fn decode_chunk(
     for column in columns.iter_mut() {
         column.clear();
     }
-    let tag = *bytes.first().ok_or(CodecError::Truncated {
-        needed_bits: 8,
-        available_bits: 0,
-    })?;
+    let tag = *bytes.first().ok_or(CodecError::Truncated { needed_bits: 8, available_bits: 0 })?;
     let encoding = Encoding::try_from(tag)?;
-    let ncols = *bytes.get(1).ok_or(CodecError::Truncated {
-        needed_bits: 16,
-        available_bits: 8,
-    })?;
+    let ncols = *bytes.get(1).ok_or(CodecError::Truncated { needed_bits: 16, available_bits: 8 })?;
     if ncols == 0 || ncols > MAX_VALUE_COLUMNS {
         return Err(Corruption::ColumnCount(ncols).into());
     }
     let samples = read_u32(bytes, 2)?;
     if columns.len() != usize::from(ncols) {
-        return Err(CodecError::ColumnMismatch {
-            expected: ncols,
-            actual: columns.len(),
-        });
+        return Err(CodecError::ColumnMismatch { expected: ncols, actual: columns.len() });
     }
     let mut offset = 6 + 4 * (1 + usize::from(ncols));
     for stream in 0..=usize::from(ncols) {
@@ -278,10 +320,7 @@ pub fn decode_chunk(
             });
         };
         offset += len;
-        let mut cursor = Cursor {
-            bits: stream_bytes.view_bits::<Lsb0>(),
-            pos: 0,
-        };
+        let mut cursor = BitVecReader::new(stream_bytes);
         if stream == 0 {
             decode_timestamps(&mut cursor, samples, timestamps)?;
         } else {
@@ -292,9 +331,5 @@ pub fn decode_chunk(
     if offset != bytes.len() {
         return Err(Corruption::TrailingBytes(bytes.len().saturating_sub(offset)).into());
     }
-    Ok(ChunkHeader {
-        encoding,
-        samples,
-        columns: ncols,
-    })
+    Ok(ChunkHeader { encoding, samples, columns: ncols })
 }

@@ -86,10 +86,7 @@ impl AsRef<[u8]> for ReadOnlyBytes {
 
 impl fmt::Debug for ReadOnlyBytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ReadOnlyBytes")
-            .field("len", &self.len)
-            .field("mapped", &self.is_mapped())
-            .finish()
+        f.debug_struct("ReadOnlyBytes").field("len", &self.len).field("mapped", &self.is_mapped()).finish()
     }
 }
 

@@ -152,12 +152,21 @@ struct State {
 
 /// In-memory file system with simulated crashes and injected faults (see the module docs).
 ///
-/// ```ignore
+/// ```
+/// use std::path::Path;
+/// use std::sync::Arc;
+/// use stratus_engine::durable::{CrashMode, FileSystem, SimFs};
+///
 /// let sim = SimFs::new();
-/// let fs: Arc<dyn FileSystem> = sim.clone();
-/// // ... run a workload on `fs` ...
-/// sim.crash(CrashMode::DropUnsynced);
-/// // ... recover from `fs` ...
+/// let fs: Arc<dyn FileSystem> = sim.clone(); // what the code under test gets
+/// let mut f = fs.create(Path::new("/f"))?;
+/// f.write_all(b"durable")?;
+/// f.sync()?;
+/// fs.sync_dir(Path::new("/"))?;
+/// f.write_all(b" and lost")?;
+/// sim.crash(CrashMode::DropUnsynced); // the test keeps the handle to pull the plug
+/// assert_eq!(fs.read(Path::new("/f"))?, b"durable");
+/// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct SimFs {
     state: Arc<Mutex<State>>,
@@ -169,9 +178,7 @@ impl SimFs {
     pub fn new() -> Arc<SimFs> {
         let mut nodes = BTreeMap::new();
         nodes.insert(ROOT, Node::Dir(DirNode::default()));
-        Arc::new(SimFs {
-            state: Arc::new(Mutex::new(State { nodes, next_ino: 1, boot: 0, ops: 0, fault: None })),
-        })
+        Arc::new(SimFs { state: Arc::new(Mutex::new(State { nodes, next_ino: 1, boot: 0, ops: 0, fault: None })) })
     }
 
     /// Simulates a power loss (or a process crash, for [`CrashMode::KeepAll`]) and a reboot.
@@ -321,10 +328,9 @@ impl State {
     fn file(&self, ino: Ino, path: &Path) -> io::Result<&FileNode> {
         match self.nodes.get(&ino) {
             Some(Node::File(f)) => Ok(f),
-            Some(Node::Dir(_)) => Err(io::Error::new(
-                io::ErrorKind::IsADirectory,
-                format!("{}: is a directory", path.display()),
-            )),
+            Some(Node::Dir(_)) => {
+                Err(io::Error::new(io::ErrorKind::IsADirectory, format!("{}: is a directory", path.display())))
+            }
             None => Err(not_found(path)),
         }
     }
@@ -550,10 +556,7 @@ impl FileSystem for SimFs {
                     return Err(io::Error::new(io::ErrorKind::NotADirectory, format!("{}", to.display())));
                 }
                 (_, Some(Node::Dir(d))) if !d.entries.is_empty() => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::DirectoryNotEmpty,
-                        format!("{}", to.display()),
-                    ));
+                    return Err(io::Error::new(io::ErrorKind::DirectoryNotEmpty, format!("{}", to.display())));
                 }
                 _ => {}
             }

@@ -24,8 +24,8 @@ use std::time::Duration;
 
 pub use reader::{ReplayError, ReplayReport, TornTail, list_segments, replay};
 pub use segment::{
-    HeaderError, MAX_RECORD_BYTES, SEGMENT_HEADER_LEN, SegmentHeader, SegmentReader, SegmentRecord,
-    TornReason, WalBatch, segment_file_name,
+    HeaderError, MAX_RECORD_BYTES, SEGMENT_HEADER_LEN, SegmentHeader, SegmentReader, SegmentRecord, TornReason,
+    WalBatch, segment_file_name,
 };
 pub use writer::{CommitTicket, Wal, WalStats};
 
@@ -74,12 +74,7 @@ const MIN_SEGMENT_BYTES: u64 = 1024;
 impl WalConfig {
     /// Defaults (64 MiB segments, [`Durability::Sync`], queue of 1024 batches) for `dir`.
     pub fn new(dir: impl Into<PathBuf>) -> WalConfig {
-        WalConfig {
-            dir: dir.into(),
-            segment_bytes: 64 << 20,
-            durability: Durability::Sync,
-            queue_depth: 1024,
-        }
+        WalConfig { dir: dir.into(), segment_bytes: 64 << 20, durability: Durability::Sync, queue_depth: 1024 }
     }
 
     fn validate(&self) -> Result<(), WalError> {
@@ -93,16 +88,12 @@ impl WalConfig {
             });
         }
         if self.queue_depth == 0 {
-            return Err(WalError::InvalidConfig {
-                field: "queue_depth",
-                reason: "must be at least 1".to_owned(),
-            });
+            return Err(WalError::InvalidConfig { field: "queue_depth", reason: "must be at least 1".to_owned() });
         }
         if self.durability == Durability::Interval(Duration::ZERO) {
             return Err(WalError::InvalidConfig {
                 field: "durability",
-                reason: "the fsync interval must be positive (use Durability::Sync to fsync every group)"
-                    .to_owned(),
+                reason: "the fsync interval must be positive (use Durability::Sync to fsync every group)".to_owned(),
             });
         }
         Ok(())

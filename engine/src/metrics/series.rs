@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use hashbrown::HashMap;
 use parking_lot::RwLock;
@@ -102,15 +103,17 @@ impl StreamKey {
 /// What the index knows about one metric.
 #[derive(Debug, Default)]
 struct MetricEntry {
-    /// Streams of this metric (one per unit × class seen).
+    /// Streams of this metric (one per unit × class × resolution seen).
     streams: Vec<(StreamId, Unit, SampleClass)>,
-    /// Largest sample timestamp seen, epoch ms (drives "no data in two weeks" and RecentlyActive).
-    last_ms: i64,
+    /// Largest sample timestamp seen, epoch ms (drives "no data in two weeks" and
+    /// RecentlyActive). Shared with every stream of the metric so appends update it under the
+    /// read lock.
+    last_ms: Arc<AtomicI64>,
 }
 
 #[derive(Debug, Default)]
 struct IndexInner {
-    by_id: HashMap<StreamId, Arc<StreamKey>>,
+    by_id: HashMap<StreamId, (Arc<StreamKey>, Arc<AtomicI64>)>,
     metrics: BTreeMap<(Tenant, MetricKey), MetricEntry>,
 }
 
@@ -120,56 +123,48 @@ pub(crate) struct SeriesIndex {
     inner: RwLock<IndexInner>,
 }
 
-/// Outcome of registering a stream.
-#[derive(Debug)]
-pub(crate) enum Registered {
-    Existing,
-    New,
-}
-
 impl SeriesIndex {
     pub(crate) fn get(&self, id: StreamId) -> Option<Arc<StreamKey>> {
-        self.inner.read().by_id.get(&id).cloned()
+        self.inner.read().by_id.get(&id).map(|(k, _)| k.clone())
     }
 
-    /// Registers a stream (idempotent). Fails if another key already owns the id (a 64-bit hash
-    /// collision: astronomically unlikely, but never silently merged).
-    pub(crate) fn register(&self, id: StreamId, key: &StreamKey, last_ms: i64) -> Result<Registered, StreamKey> {
-        if let Some(k) = self.inner.read().by_id.get(&id) {
-            if **k != *key {
-                return Err((**k).clone());
-            }
-            let k = k.clone();
-            self.touch(&k, last_ms);
-            return Ok(Registered::Existing);
-        }
-        let mut inner = self.inner.write();
-        if let Some(k) = inner.by_id.get(&id) {
-            if **k != *key {
-                return Err((**k).clone());
-            }
-            return Ok(Registered::Existing);
-        }
-        inner.by_id.insert(id, Arc::new(key.clone()));
-        let e = inner.metrics.entry((key.tenant.clone(), key.metric.clone())).or_default();
-        e.streams.push((id, key.unit, key.class));
-        e.last_ms = e.last_ms.max(last_ms);
-        Ok(Registered::New)
-    }
-
-    /// Records that a stream received data at `t_ms`.
-    pub(crate) fn touch(&self, key: &StreamKey, t_ms: i64) {
+    /// Registers a stream (idempotent) and records data at `last_ms`. Fails if another key
+    /// already owns the id (a 64-bit hash collision: astronomically unlikely, but never
+    /// silently merged).
+    pub(crate) fn register(&self, id: StreamId, key: &StreamKey, last_ms: i64) -> Result<(), StreamKey> {
         {
             let inner = self.inner.read();
-            match inner.metrics.get(&(key.tenant.clone(), key.metric.clone())) {
-                Some(e) if e.last_ms >= t_ms => return,
-                None => return,
-                Some(_) => {}
+            if let Some((k, last)) = inner.by_id.get(&id) {
+                if **k != *key {
+                    return Err((**k).clone());
+                }
+                last.fetch_max(last_ms, Ordering::Relaxed);
+                return Ok(());
             }
         }
         let mut inner = self.inner.write();
-        if let Some(e) = inner.metrics.get_mut(&(key.tenant.clone(), key.metric.clone())) {
-            e.last_ms = e.last_ms.max(t_ms);
+        if let Some((k, last)) = inner.by_id.get(&id) {
+            if **k != *key {
+                return Err((**k).clone());
+            }
+            last.fetch_max(last_ms, Ordering::Relaxed);
+            return Ok(());
+        }
+        let e = inner.metrics.entry((key.tenant.clone(), key.metric.clone())).or_insert_with(|| MetricEntry {
+            streams: Vec::new(),
+            last_ms: Arc::new(AtomicI64::new(i64::MIN)),
+        });
+        e.streams.push((id, key.unit, key.class));
+        e.last_ms.fetch_max(last_ms, Ordering::Relaxed);
+        let last = e.last_ms.clone();
+        inner.by_id.insert(id, (Arc::new(key.clone()), last));
+        Ok(())
+    }
+
+    /// Records that a known stream received data at `t_ms`.
+    pub(crate) fn touch(&self, id: StreamId, t_ms: i64) {
+        if let Some((_, last)) = self.inner.read().by_id.get(&id) {
+            last.fetch_max(t_ms, Ordering::Relaxed);
         }
     }
 
@@ -222,7 +217,7 @@ impl SeriesIndex {
                     continue;
                 }
             }
-            if e.last_ms < min_last_ms || !filter(m) {
+            if e.last_ms.load(Ordering::Relaxed) < min_last_ms || !filter(m) {
                 continue;
             }
             if out.len() == limit {

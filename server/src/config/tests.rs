@@ -18,7 +18,7 @@ fn flags(list: &[&str]) -> ServeArgs {
     TestCli::try_parse_from(argv).expect("flags parse").args
 }
 
-fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
     let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
     move |k| map.get(k).cloned()
 }
@@ -103,8 +103,8 @@ fn file_then_env_then_flags() {
 #[test]
 fn unknown_file_key_is_rejected() {
     let file = config_file("data_dir = \"x\"\ngrpc_adr = \"127.0.0.1:1\"\n");
-    let err = ServerConfig::from_sources(&flags(&["--config", file.path().to_str().unwrap()]), env_of(&[]))
-        .unwrap_err();
+    let err =
+        ServerConfig::from_sources(&flags(&["--config", file.path().to_str().unwrap()]), env_of(&[])).unwrap_err();
     assert!(matches!(err, ConfigError::Parse { .. }), "{err:?}");
     let msg = err.to_string();
     assert!(msg.contains("grpc_adr"), "{msg}");
@@ -113,16 +113,15 @@ fn unknown_file_key_is_rejected() {
 #[test]
 fn wrong_type_in_file_is_rejected() {
     let file = config_file("shards = \"four\"\n");
-    let err = ServerConfig::from_sources(&flags(&["--config", file.path().to_str().unwrap()]), env_of(&[]))
-        .unwrap_err();
+    let err =
+        ServerConfig::from_sources(&flags(&["--config", file.path().to_str().unwrap()]), env_of(&[])).unwrap_err();
     assert!(matches!(err, ConfigError::Parse { .. }), "{err:?}");
     assert!(err.to_string().contains("shards"), "{err}");
 }
 
 #[test]
 fn missing_file_is_rejected() {
-    let err =
-        ServerConfig::from_sources(&flags(&["--config", "/nonexistent/stratus.toml"]), env_of(&[])).unwrap_err();
+    let err = ServerConfig::from_sources(&flags(&["--config", "/nonexistent/stratus.toml"]), env_of(&[])).unwrap_err();
     assert!(matches!(err, ConfigError::Read { .. }), "{err:?}");
     assert!(err.to_string().contains("/nonexistent/stratus.toml"), "{err}");
 }
@@ -130,8 +129,8 @@ fn missing_file_is_rejected() {
 #[test]
 fn bad_values_name_key_and_origin() {
     let file = config_file("grpc_addr = \"localhost\"\n");
-    let err = ServerConfig::from_sources(&flags(&["--config", file.path().to_str().unwrap()]), env_of(&[]))
-        .unwrap_err();
+    let err =
+        ServerConfig::from_sources(&flags(&["--config", file.path().to_str().unwrap()]), env_of(&[])).unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains("grpc_addr") && msg.contains("config file") && msg.contains("localhost"), "{msg}");
 
@@ -188,13 +187,12 @@ fn every_key_is_a_file_key_and_an_env_var() {
     let all = KEYS
         .iter()
         .map(|k| match *k {
-            "shards" | "head_max_samples" | "wal_segment_bytes" | "compact_min_blocks" | "max_pending_samples" => {
-                format!("{k} = 4\n")
-            }
+            "shards" | "head_max_samples" | "compact_min_blocks" | "max_pending_samples" => format!("{k} = 4\n"),
+            "wal_segment_bytes" => format!("{k} = 65536\n"),
             "grpc_max_message_bytes" => format!("{k} = 1048576\n"),
             "grpc_addr" | "http_addr" => format!("{k} = \"127.0.0.1:0\"\n"),
             "durability" => format!("{k} = \"sync\"\n"),
-            "raw_retention" | "head_max_age" | "drain_timeout" => format!("{k} = \"1h\"\n"),
+            "raw_retention" | "head_max_age" | "drain_timeout" | "maintenance_interval" => format!("{k} = \"1h\"\n"),
             _ => format!("{k} = \"x\"\n"),
         })
         .collect::<String>();
@@ -204,4 +202,12 @@ fn every_key_is_a_file_key_and_an_env_var() {
         assert!(is_known_env(&env_name(k)));
     }
     assert!(!is_known_env("STRATUS_GRPC_ADR"));
+}
+
+#[test]
+fn settings_that_do_not_work_together_are_rejected() {
+    let env = env_of(&[("STRATUS_HEAD_MAX_SAMPLES", "1000"), ("STRATUS_MAX_PENDING_SAMPLES", "10")]);
+    let err = ServerConfig::from_sources(&ServeArgs::default(), env).unwrap_err();
+    assert!(matches!(err, ConfigError::Engine { .. }), "{err:?}");
+    assert!(err.to_string().contains("max_pending_samples"), "{err}");
 }

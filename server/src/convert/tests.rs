@@ -133,11 +133,7 @@ fn bad_datums_map_to_aws_codes_and_field_paths() {
             InvalidParameterValue,
             "The parameters MetricData.member.2.Values and MetricData.member.2.Counts must be of the same size.",
         ),
-        (
-            datum(|d| d.value = None),
-            MissingParameter,
-            "The parameter MetricData.member.2.Value is required.",
-        ),
+        (datum(|d| d.value = None), MissingParameter, "The parameter MetricData.member.2.Value is required."),
         (
             datum(|d| d.timestamp = Some(Timestamp { seconds: 1, nanos: -1 })),
             InvalidParameterValue,
@@ -188,7 +184,7 @@ fn bulk_series_convert_and_name_series_members() {
     let req = pb::PutMetricDataRequest {
         namespace: "App".into(),
         metric_data: (0..1000).map(|_| datum(|_| {})).collect(),
-        series: vec![entry(&|_| {}), entry(&|s| s.timestamps_ms = (0..5000).collect()) ],
+        series: vec![entry(&|_| {}), entry(&|s| s.timestamps_ms = (0..5000).collect())],
     };
     let err = rejection(put_metric_data(req));
     assert_eq!(
@@ -211,7 +207,10 @@ fn bulk_series_convert_and_name_series_members() {
             &(|s: &mut pb::SeriesBatch| s.unit = "Parsecs".into()) as &dyn Fn(&mut pb::SeriesBatch),
             "The value Parsecs for parameter Series.member.1.Unit is invalid.",
         ),
-        (&|s: &mut pb::SeriesBatch| s.storage_resolution = 10, "The value 10 for parameter Series.member.1.StorageResolution is invalid."),
+        (
+            &|s: &mut pb::SeriesBatch| s.storage_resolution = 10,
+            "The value 10 for parameter Series.member.1.StorageResolution is invalid.",
+        ),
     ] {
         let req = pb::PutMetricDataRequest { namespace: "App".into(), metric_data: vec![], series: vec![entry(f)] };
         assert_eq!(rejection(put_metric_data(req)), (InvalidCode::InvalidParameterValue, message.to_owned()));
@@ -260,10 +259,7 @@ fn bad_statistics_queries_map_to_aws_codes() {
             "The parameter EndTime is required.",
         ),
         (
-            pb::GetMetricStatisticsRequest {
-                statistics: vec!["Average".into(), "p99".into()],
-                ..stats_request()
-            },
+            pb::GetMetricStatisticsRequest { statistics: vec!["Average".into(), "p99".into()], ..stats_request() },
             InvalidParameterValue,
             "The value p99 for parameter Statistics.member.2 is invalid.",
         ),
@@ -318,8 +314,12 @@ fn list_metrics_query_converts() {
     assert!(q.recently_active);
     assert_eq!(q.next_token.as_deref(), Some("tok"));
 
-    let err = rejection(list_metrics_query(pb::ListMetricsRequest { recently_active: "PT1H".into(), ..Default::default() }));
-    assert_eq!(err, (InvalidCode::InvalidParameterValue, "The value PT1H for parameter RecentlyActive is invalid.".to_owned()));
+    let err =
+        rejection(list_metrics_query(pb::ListMetricsRequest { recently_active: "PT1H".into(), ..Default::default() }));
+    assert_eq!(
+        err,
+        (InvalidCode::InvalidParameterValue, "The value PT1H for parameter RecentlyActive is invalid.".to_owned())
+    );
 }
 
 #[test]
@@ -360,4 +360,31 @@ fn responses_convert() {
     });
     assert_eq!(page.next_token, "");
     assert_eq!(page.metrics[0].dimensions, vec![pb::Dimension { name: "host".into(), value: "h1".into() }]);
+}
+
+#[test]
+fn more_than_1_mb_of_metric_data_is_rejected() {
+    // 1,000 datums of ~1.1 KB each: within the count limit, over the size limit.
+    let big = |n: usize| {
+        put((0..n)
+            .map(|_| datum(|d| d.dimensions = vec![pb::Dimension { name: "d".into(), value: "v".repeat(1024) }]))
+            .collect())
+    };
+    let (code, message) = rejection(put_metric_data(big(1000)));
+    assert_eq!(code, InvalidCode::InvalidParameterValue);
+    assert!(
+        message.starts_with("The request size of ")
+            && message.ends_with(" exceeds the limit of 1048576 bytes for MetricData."),
+        "{message}"
+    );
+    assert_eq!(put_metric_data(big(900)).unwrap().metric_data.len(), 900);
+    // Bulk series do not count toward it.
+    let mut req = put(vec![]);
+    req.series = vec![pb::SeriesBatch {
+        metric_name: "m".into(),
+        timestamps_ms: vec![0; 200_000],
+        values: vec![0.0; 200_000],
+        ..Default::default()
+    }];
+    assert_eq!(put_metric_data(req).unwrap().series.len(), 1);
 }

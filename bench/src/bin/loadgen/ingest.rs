@@ -76,7 +76,12 @@ impl Latency {
         }
         ms.sort_by(f64::total_cmp);
         let at = |q: f64| ms[((q * ms.len() as f64).ceil() as usize).clamp(1, ms.len()) - 1];
-        Latency { p50: round3(at(0.50)), p90: round3(at(0.90)), p99: round3(at(0.99)), max: round3(at(1.0)) }
+        Latency {
+            p50: round3(at(0.50)),
+            p90: round3(at(0.90)),
+            p99: round3(at(0.99)),
+            max: round3(at(1.0)),
+        }
     }
 }
 
@@ -100,7 +105,11 @@ impl Conn {
         match self {
             Conn::Stratus(c) => c.put(p.body.clone()).await.map_err(|s| {
                 let msg = format!("{:?}: {}", s.code(), s.message());
-                if is_throttled(&s) { SendError::Throttled(msg) } else { SendError::Failed(msg) }
+                if is_throttled(&s) {
+                    SendError::Throttled(msg)
+                } else {
+                    SendError::Failed(msg)
+                }
             }),
             Conn::Vm(c) => match c.import(&p.body).await {
                 Ok(()) => Ok(p.samples),
@@ -153,22 +162,24 @@ pub(crate) async fn ingest(workload: Workload, cfg: IngestConfig) -> Result<Summ
     let (tx, mut rx) = mpsc::channel::<Vec<Payload>>(2);
     let producer = {
         let cfg = cfg.clone();
-        std::thread::Builder::new().name("loadgen-producer".into()).spawn(move || {
-            let enc = Encoder::new(&cfg.namespace, &workload.hosts());
-            for phase in workload.phases() {
-                let payloads: Vec<Payload> = phase
-                    .batches
-                    .iter()
-                    .flat_map(|b| match cfg.target {
-                        Target::Stratus => enc.stratus(b, cfg.form),
-                        Target::Vm => vec![enc.vm_json_lines(b)],
-                    })
-                    .collect();
-                if tx.blocking_send(payloads).is_err() {
-                    return;
+        std::thread::Builder::new()
+            .name("loadgen-producer".into())
+            .spawn(move || {
+                let enc = Encoder::new(&cfg.namespace, &workload.hosts());
+                for phase in workload.phases() {
+                    let payloads: Vec<Payload> = phase
+                        .batches
+                        .iter()
+                        .flat_map(|b| match cfg.target {
+                            Target::Stratus => enc.stratus(b, cfg.form),
+                            Target::Vm => vec![enc.vm_json_lines(b)],
+                        })
+                        .collect();
+                    if tx.blocking_send(payloads).is_err() {
+                        return;
+                    }
                 }
-            }
-        })?
+            })?
     };
 
     let mut conns = Vec::with_capacity(cfg.streams);
@@ -195,7 +206,10 @@ pub(crate) async fn ingest(workload: Workload, cfg: IngestConfig) -> Result<Summ
     let mut started: Option<Instant> = None;
     while let Some(items) = rx.recv().await {
         started.get_or_insert_with(Instant::now);
-        let queue = Arc::new(PhaseQueue { items, next: AtomicUsize::new(0) });
+        let queue = Arc::new(PhaseQueue {
+            items,
+            next: AtomicUsize::new(0),
+        });
         let handles: Vec<_> = conns
             .drain(..)
             .map(|conn| tokio::spawn(worker(conn, queue.clone(), abort.clone(), bar.clone())))
@@ -217,13 +231,21 @@ pub(crate) async fn ingest(workload: Workload, cfg: IngestConfig) -> Result<Summ
     Ok(Summary {
         samples_acked: total.acked,
         wall_s: round3(wall_s),
-        samples_per_s: if wall_s > 0.0 { (total.acked as f64 / wall_s).round() } else { 0.0 },
+        samples_per_s: if wall_s > 0.0 {
+            (total.acked as f64 / wall_s).round()
+        } else {
+            0.0
+        },
         requests: total.requests,
         errors: total.errors,
         retries: total.retries,
         latency_ms: Latency::of(total.latencies_ms),
         target: cfg.target.name(),
-        form: if cfg.target == Target::Vm { "json-lines" } else { cfg.form.name() },
+        form: if cfg.target == Target::Vm {
+            "json-lines"
+        } else {
+            cfg.form.name()
+        },
         shape: workload.shape().name(),
         hosts: workload.host_count(),
         hours: workload.points_per_series() as f64 / stratus_bench::POINTS_PER_HOUR as f64,
@@ -238,7 +260,12 @@ pub(crate) async fn ingest(workload: Workload, cfg: IngestConfig) -> Result<Summ
     })
 }
 
-async fn worker(mut conn: Conn, queue: Arc<PhaseQueue>, abort: Arc<AtomicBool>, bar: ProgressBar) -> (Conn, WorkerStats) {
+async fn worker(
+    mut conn: Conn,
+    queue: Arc<PhaseQueue>,
+    abort: Arc<AtomicBool>,
+    bar: ProgressBar,
+) -> (Conn, WorkerStats) {
     let mut stats = WorkerStats::default();
     while !abort.load(Ordering::Relaxed) {
         let i = queue.next.fetch_add(1, Ordering::Relaxed);
@@ -278,11 +305,20 @@ async fn worker(mut conn: Conn, queue: Arc<PhaseQueue>, abort: Arc<AtomicBool>, 
 /// CPU seconds (user + system) this process used so far, from `/proc/self/stat` (USER_HZ = 100
 /// on Linux); 0 where unavailable.
 fn process_cpu_s() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
     // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    let Some((_, rest)) = stat.rsplit_once(')') else { return 0.0 };
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return 0.0;
+    };
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     (ticks(11) + ticks(12)) / 100.0
 }
 

@@ -149,7 +149,11 @@ struct FlushArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("loadgen: cannot start the runtime: {e}");
@@ -193,7 +197,11 @@ async fn run_ingest(a: IngestArgs) -> Result<()> {
         );
     }
     if summary.samples_acked != workload.total_samples() {
-        bail!("server acknowledged {} samples, {} were sent", summary.samples_acked, workload.total_samples());
+        bail!(
+            "server acknowledged {} samples, {} were sent",
+            summary.samples_acked,
+            workload.total_samples()
+        );
     }
     Ok(())
 }
@@ -280,7 +288,9 @@ async fn run_flush(a: FlushArgs) -> Result<()> {
         Target::Vm => {
             let workload = a.workload.workload(Shape::Tsbs);
             let mut c = vm::VmConn::new(&a.workload.endpoint)?;
-            c.flush(&workload, Duration::from_secs(a.timeout_s)).await.context("VictoriaMetrics flush")?
+            c.flush(&workload, Duration::from_secs(a.timeout_s))
+                .await
+                .context("VictoriaMetrics flush")?
         }
     };
     println!("{v}");
@@ -288,5 +298,10 @@ async fn run_flush(a: FlushArgs) -> Result<()> {
 }
 
 fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
+
+#[cfg(test)]
+mod tests;

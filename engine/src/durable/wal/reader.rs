@@ -91,15 +91,17 @@ pub fn list_segments(fs: &dyn FileSystem, dir: &Path) -> io::Result<Vec<u64>> {
 /// Reads every segment numbered `from_segment` or above, in order, and calls
 /// `f(segment, payload)` for each good record. Repairs torn tails (see the module docs).
 /// Call it before [`Wal::open`](super::Wal::open), never while a `Wal` writes to `dir`.
-pub fn replay<E, F>(fs: &dyn FileSystem, dir: &Path, from_segment: u64, mut f: F) -> Result<ReplayReport, ReplayError<E>>
+pub fn replay<E, F>(
+    fs: &dyn FileSystem,
+    dir: &Path,
+    from_segment: u64,
+    mut f: F,
+) -> Result<ReplayReport, ReplayError<E>>
 where
     F: FnMut(u64, &[u8]) -> Result<(), E>,
 {
-    let segments: Vec<u64> = list_segments(fs, dir)
-        .map_err(|e| WalError::io(dir, e))?
-        .into_iter()
-        .filter(|&s| s >= from_segment)
-        .collect();
+    let segments: Vec<u64> =
+        list_segments(fs, dir).map_err(|e| WalError::io(dir, e))?.into_iter().filter(|&s| s >= from_segment).collect();
     // Segments are created one after the other and removed oldest first: a gap is lost data.
     for pair in segments.windows(2) {
         if pair[1] != pair[0] + 1 {
@@ -150,7 +152,11 @@ where
         }
         for record in reader.by_ref() {
             let Ok(record) = record else { break };
-            f(segment, record.payload).map_err(|error| ReplayError::Callback { segment, offset: record.offset, error })?;
+            f(segment, record.payload).map_err(|error| ReplayError::Callback {
+                segment,
+                offset: record.offset,
+                error,
+            })?;
             report.records += 1;
             report.bytes += record.payload.len() as u64;
         }

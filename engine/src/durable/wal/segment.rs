@@ -399,6 +399,26 @@ mod tests {
         assert_eq!(SegmentHeader::decode(&h).unwrap().segment, 0x0102_0304_0506_0708);
     }
 
+    /// The byte-by-byte examples of `docs/format/wal.md`: format v1 must stay exactly this.
+    #[test]
+    fn v1_golden_bytes() {
+        let header = SegmentHeader::new(1).encode();
+        assert_eq!(
+            header,
+            [
+                0x89, 0x53, 0x54, 0x52, 0x57, 0x41, 0x4C, 0x0A, 0x01, 0, 0, 0, 0x01, 0, 0, 0, 0, 0, 0, 0, 0x61, 0x2C,
+                0x95, 0x20
+            ]
+        );
+        let mut b = WalBatch::new();
+        b.push_record(b"abc").unwrap();
+        assert_eq!(b.as_bytes(), [0x03, 0, 0, 0, 0x33, 0x5D, 0xE1, 0x66, b'a', b'b', b'c']);
+        let mut segment = header.to_vec();
+        segment.extend_from_slice(b.as_bytes());
+        let (records, stop, _) = read_all(&segment).unwrap();
+        assert_eq!((records, stop), (vec![b"abc".to_vec()], None));
+    }
+
     #[test]
     fn record_bytes_match_the_documented_layout() {
         let mut b = WalBatch::new();

@@ -44,6 +44,9 @@ pub struct WalStats {
     pub records: u64,
     /// Framed bytes written (records, not segment headers).
     pub bytes: u64,
+    /// Of `bytes`, how many are covered by a completed fsync (`bytes - synced_bytes` is what
+    /// a power loss could take right now).
+    pub synced_bytes: u64,
     /// File fsyncs (group commits, rotations, segment headers, explicit syncs).
     pub syncs: u64,
     /// Segments created (the first one included).
@@ -55,6 +58,7 @@ struct Counters {
     batches: AtomicU64,
     records: AtomicU64,
     bytes: AtomicU64,
+    synced_bytes: AtomicU64,
     syncs: AtomicU64,
     segments_created: AtomicU64,
 }
@@ -214,10 +218,7 @@ impl Drop for Completer {
 }
 
 fn ticket_pair() -> (Completer, CommitTicket) {
-    let cell = Arc::new(TicketCell {
-        state: Mutex::new(TicketState::Pending(None)),
-        cond: Condvar::new(),
-    });
+    let cell = Arc::new(TicketCell { state: Mutex::new(TicketState::Pending(None)), cond: Condvar::new() });
     (Completer { cell: Some(Arc::clone(&cell)) }, CommitTicket { cell })
 }
 
@@ -352,6 +353,7 @@ impl Wal {
             batches: c.batches.load(Ordering::Relaxed),
             records: c.records.load(Ordering::Relaxed),
             bytes: c.bytes.load(Ordering::Relaxed),
+            synced_bytes: c.synced_bytes.load(Ordering::Relaxed),
             syncs: c.syncs.load(Ordering::Relaxed),
             segments_created: c.segments_created.load(Ordering::Relaxed),
         }
@@ -576,7 +578,10 @@ impl Writer {
         };
         match result {
             Ok(()) => {
-                self.shared.counters.syncs.fetch_add(1, Ordering::Relaxed);
+                let c = &self.shared.counters;
+                c.syncs.fetch_add(1, Ordering::Relaxed);
+                // Only this thread adds to `bytes`, and everything counted has been written.
+                c.synced_bytes.store(c.bytes.load(Ordering::Relaxed), Ordering::Relaxed);
                 self.unsynced = false;
                 self.last_sync = Instant::now();
                 Ok(())

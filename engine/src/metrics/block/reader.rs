@@ -45,9 +45,13 @@ impl BlockReader {
             return Err(corrupt(0, "bad magic"));
         }
         let mut c = Cursor::new(&file[8..HEADER_LEN]);
-        let version = c.u32().map_err(|_| corrupt(8, "header"))?;
+        let (version, flags) = (c.u32(), c.u32());
+        let (Ok(version), Ok(flags)) = (version, flags) else { return Err(corrupt(8, "header")) };
         if version != FORMAT_VERSION {
             return Err(corrupt(8, &format!("unsupported block format version {version}")));
+        }
+        if flags != 0 {
+            return Err(corrupt(12, &format!("unknown header flags {flags:#x}")));
         }
         let foot_at = len - FOOTER_LEN;
         let mut f = Cursor::new(&file[foot_at..]);

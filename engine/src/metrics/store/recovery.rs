@@ -96,7 +96,7 @@ impl Store {
                         match index.get(*id) {
                             Some(key) if key.class == *class => {
                                 if let Some(&max) = buf.ts.iter().max() {
-                                    index.touch(&key, max);
+                                    index.touch(*id, max);
                                 }
                                 known.push((*id, *class, buf));
                             }
