@@ -157,7 +157,7 @@ impl Engine {
         };
         let mut wal_cfg = WalConfig::new(dir.join("wal"));
         wal_cfg.segment_bytes = config.wal_segment_bytes;
-        wal_cfg.durability = config.durability.clone();
+        wal_cfg.durability = config.durability;
         let (store, report) = Store::open(fs, clock, dir, store_cfg, wal_cfg)?;
         tracing::info!(
             blocks = report.blocks,
@@ -236,7 +236,7 @@ impl Engine {
         }
         let sealed = store.seal()?;
         if compact {
-            store.compact()?;
+            store.compact(None)?;
         }
         Ok(store.flush_report(sealed))
     }
@@ -276,17 +276,15 @@ fn maintenance_loop(inner: &Inner, stop: &Receiver<()>, wake: &Receiver<()>) {
         }
         let due = store.head_samples() >= cfg.head_max_samples
             || (store.head_samples() > 0 && store.head_age_ms() >= cfg.head_max_age.as_millis() as i64);
-        if due {
-            if let Err(e) = store.seal() {
+        if due
+            && let Err(e) = store.seal() {
                 tracing::error!(error = %e, "sealing the head failed; will retry");
                 continue;
             }
-        }
-        if store.block_count() >= cfg.compact_min_blocks {
-            if let Err(e) = store.compact() {
+        if store.block_count() >= cfg.compact_min_blocks
+            && let Err(e) = store.compact(Some(cfg.compact_min_blocks)) {
                 tracing::error!(error = %e, "compaction failed; will retry");
             }
-        }
         if let Err(e) = store.apply_retention() {
             tracing::error!(error = %e, "retention failed; will retry");
         }

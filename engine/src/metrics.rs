@@ -11,6 +11,7 @@
 //! | `chunk`    | samples ⇄ codec chunks per sample class                                          |
 //! | `head`     | the sharded in-memory head and frozen heads being sealed                         |
 //! | `block`    | immutable block files: writer, mmap reader                                       |
+//! | `compact`  | pure compaction policy: which blocks to merge next                               |
 //! | `query`    | pure GetMetricStatistics semantics: period rules, rounding, aggregation          |
 //! | `store`    | the wiring: append/commit, recovery, seal, compaction, retention, reads          |
 //!
@@ -18,6 +19,7 @@
 
 pub(crate) mod block;
 pub(crate) mod chunk;
+pub(crate) mod compact;
 pub(crate) mod enc;
 pub(crate) mod head;
 pub(crate) mod model;

@@ -176,7 +176,7 @@ fn bulk_series_and_list_metrics() {
             unit: Unit::Percent,
             resolution: Resolution::High,
             timestamps_ms: (0..30).map(|i| NOW - 600_000 + i * 10_000).collect(),
-            values: (0..30).map(|i| f64::from(i)).collect(),
+            values: (0..30).map(f64::from).collect(),
         });
     }
     let req = PutMetricData { namespace: "Bench".into(), metric_data: vec![], series };

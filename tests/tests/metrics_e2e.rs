@@ -165,7 +165,7 @@ fn workload(rng: &mut SplitMix64, w: Window, round: u32) -> Vec<Item> {
     let high = dims(&[("Res", "high")]);
     let span = w.e - w.s;
     let mut items = Vec::new();
-    let mut t = |rng: &mut SplitMix64| w.s + rng.range(0, span - 1);
+    let t = |rng: &mut SplitMix64| w.s + rng.range(0, span - 1);
 
     for _ in 0..150 {
         let at = t(rng);

@@ -131,12 +131,12 @@ impl SeriesIndex {
     /// Registers a stream (idempotent) and records data at `last_ms`. Fails if another key
     /// already owns the id (a 64-bit hash collision: astronomically unlikely, but never
     /// silently merged).
-    pub(crate) fn register(&self, id: StreamId, key: &StreamKey, last_ms: i64) -> Result<(), StreamKey> {
+    pub(crate) fn register(&self, id: StreamId, key: &StreamKey, last_ms: i64) -> Result<(), Arc<StreamKey>> {
         {
             let inner = self.inner.read();
             if let Some((k, last)) = inner.by_id.get(&id) {
                 if **k != *key {
-                    return Err((**k).clone());
+                    return Err(k.clone());
                 }
                 last.fetch_max(last_ms, Ordering::Relaxed);
                 return Ok(());
@@ -145,7 +145,7 @@ impl SeriesIndex {
         let mut inner = self.inner.write();
         if let Some((k, last)) = inner.by_id.get(&id) {
             if **k != *key {
-                return Err((**k).clone());
+                return Err(k.clone());
             }
             last.fetch_max(last_ms, Ordering::Relaxed);
             return Ok(());

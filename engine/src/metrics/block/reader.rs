@@ -62,7 +62,7 @@ impl BlockReader {
         if &file[len - 8..] != FOOTER_MAGIC || fversion != FORMAT_VERSION {
             return Err(corrupt(foot_at, "bad footer magic or version"));
         }
-        let index_end = index_off.checked_add(index_len).unwrap_or(u64::MAX);
+        let index_end = index_off.saturating_add(index_len);
         if index_off < HEADER_LEN as u64 || index_end != foot_at as u64 {
             return Err(corrupt(foot_at, "index range out of bounds"));
         }
@@ -132,11 +132,10 @@ impl BlockReader {
 
     /// Verifies a block chunk's CRC; head chunks pass.
     pub(crate) fn verify(path: &Path, chunk: &ChunkMeta) -> Result<()> {
-        if let ChunkBytes::Block { start, crc, .. } = &chunk.bytes {
-            if crc32fast::hash(chunk.bytes.bytes()) != *crc {
+        if let ChunkBytes::Block { start, crc, .. } = &chunk.bytes
+            && crc32fast::hash(chunk.bytes.bytes()) != *crc {
                 return Err(Error::corruption(path, *start as u64, "chunk checksum mismatch"));
             }
-        }
         Ok(())
     }
 }

@@ -80,14 +80,13 @@ impl Store {
             return Err(Error::Throttled("the head is full and sealing is behind; retry later"));
         }
         for s in &w.streams {
-            if let Some(existing) = self.index.get(s.id) {
-                if *existing != s.key {
+            if let Some(existing) = self.index.get(s.id)
+                && *existing != s.key {
                     return Err(Error::invalid(
                         InvalidCode::InvalidParameterValue,
                         format!("series id collision between {:?} and {:?}", existing.metric, s.key.metric),
                     ));
                 }
-            }
         }
 
         let _g = self.barrier.read();

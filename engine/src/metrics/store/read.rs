@@ -4,7 +4,7 @@ use crate::error::{Error, InvalidCode, Result};
 use crate::metrics::block::BlockReader;
 use crate::metrics::chunk::{self, ChunkMeta};
 use crate::metrics::model::{
-    Datapoint, ListMetricsPage, ListMetricsQuery, MetricKey, StatisticsQuery, StatisticsResult, Tenant, Unit,
+    ListMetricsPage, ListMetricsQuery, MetricKey, StatisticsQuery, StatisticsResult, Tenant, Unit,
 };
 use crate::metrics::enc::{put_str, put_u8, Cursor};
 use crate::metrics::query::{self, Buckets};
@@ -76,7 +76,7 @@ impl Store {
         for (unit, b) in &by_unit {
             b.datapoints(*unit, &q.statistics, &mut result.datapoints);
         }
-        result.datapoints.sort_by(|a: &Datapoint, b: &Datapoint| (a.timestamp_ms, a.unit).cmp(&(b.timestamp_ms, b.unit)));
+        result.datapoints.sort_by_key(|a| (a.timestamp_ms, a.unit));
         Ok(result)
     }
 
@@ -117,7 +117,7 @@ fn encode_token(m: &MetricKey) -> String {
 }
 
 fn decode_token(t: &str) -> Option<MetricKey> {
-    if t.len() % 2 != 0 || t.len() > 1 << 20 {
+    if !t.len().is_multiple_of(2) || t.len() > 1 << 20 {
         return None;
     }
     let bytes: Vec<u8> = (0..t.len()).step_by(2).map(|i| u8::from_str_radix(t.get(i..i + 2)?, 16).ok()).collect::<Option<_>>()?;

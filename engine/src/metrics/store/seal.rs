@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use crate::error::{Error, Result};
 use crate::metrics::block::{BlockReader, BlockWriter};
 use crate::metrics::chunk::{self, BLOCK_CHUNK_SAMPLES};
+use crate::metrics::compact::{self, BlockInfo};
 use crate::metrics::head::FrozenHead;
 use crate::metrics::record::SampleBuf;
 use crate::metrics::series::{SampleClass, StreamId};
@@ -85,11 +86,20 @@ impl Store {
         BlockReader::open(&*self.fs, &self.blocks_dir.join(crate::metrics::block::file_name(meta.id)))
     }
 
-    /// Merges all published blocks into one, dropping samples past raw retention. Returns
-    /// whether anything was merged.
-    pub(crate) fn compact(&self) -> Result<bool> {
+    /// Merges the blocks the policy picks (`min_blocks` of one level; `None` merges every
+    /// block into one), dropping samples past raw retention. Returns whether it merged.
+    pub(crate) fn compact(&self, min_blocks: Option<usize>) -> Result<bool> {
         let mut st = self.structure.lock();
-        let inputs = self.version.load().blocks.clone();
+        let all = self.version.load().blocks.clone();
+        let chosen: Vec<u64> = match min_blocks {
+            None => all.iter().map(|b| b.meta.id).collect(),
+            Some(min) => {
+                let infos: Vec<BlockInfo> =
+                    all.iter().map(|b| BlockInfo { id: b.meta.id, level: b.meta.level }).collect();
+                compact::plan(&infos, min).unwrap_or_default()
+            }
+        };
+        let inputs: Vec<Arc<BlockReader>> = all.into_iter().filter(|b| chosen.contains(&b.meta.id)).collect();
         if inputs.len() < 2 {
             return Ok(false);
         }
