@@ -58,10 +58,16 @@ die() { echo "side_by_side: $*" >&2; exit 1; }
 PIDS=()
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/stratus-sbs.XXXXXX")"
 cleanup() {
-  local pid
+  local pid left=0
   for pid in "${PIDS[@]}"; do
-    if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+    if kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid" 2>/dev/null || true; left=1; fi
   done
+  if [[ $left -eq 1 ]]; then
+    sleep 2
+    for pid in "${PIDS[@]}"; do
+      if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+    done
+  fi
   if [[ $KEEP -eq 0 ]]; then rm -rf "$WORK"; else log "kept $WORK"; fi
 }
 trap cleanup EXIT
@@ -86,6 +92,14 @@ if [[ $SKIP_BUILD -eq 0 ]]; then
 fi
 [[ " $TARGETS " != *" stratus "* || -x "$STRATUS" ]] || die "$STRATUS missing (build failed?)"
 [[ -x "$LOADGEN" ]] || die "$LOADGEN missing (build failed?)"
+
+# Run copies, so a rebuild during the run cannot swap binaries under us.
+mkdir -p "$WORK/bin"
+cp "$LOADGEN" "$WORK/bin/loadgen"
+LOADGEN="$WORK/bin/loadgen"
+if [[ -x "$STRATUS" ]]; then cp "$STRATUS" "$WORK/bin/stratus"; STRATUS="$WORK/bin/stratus"; fi
+COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo none)"
+if [[ -n "$(git -C "$ROOT" status --porcelain 2>/dev/null | head -1)" ]]; then COMMIT="$COMMIT+dirty"; fi
 
 find_vm() { command -v victoria-metrics || command -v victoria-metrics-prod || true; }
 VM_BIN=""
@@ -131,6 +145,14 @@ free_port() {
   done
   die "no free port"
 }
+# Runs a command in the background and waits for it, so INT/TERM reach our trap at once
+# (bash defers traps while a foreground child runs) and the child is killed on exit.
+bg_wait() {
+  "$@" &
+  local pid=$!
+  PIDS+=("$pid")
+  wait "$pid"
+}
 calc() { awk "BEGIN { printf \"%.10g\", $* }"; }
 
 RESULTS="$WORK/results.tsv" # target shape round metric value
@@ -143,7 +165,7 @@ measure() {
                 --seed "$SEED" --end-ms "$END_MS")
   local c0 c1 t0 t1
   c0=$(cpu_ticks "$pid"); t0=$(date +%s.%N)
-  if ! timeout 7200 "$LOADGEN" "${common[@]}" --shape "$shape" --streams "$STREAMS" --form "$FORM" \
+  if ! bg_wait timeout 7200 "$LOADGEN" "${common[@]}" --shape "$shape" --streams "$STREAMS" --form "$FORM" \
       --no-progress >"$run/ingest.json" 2>"$run/ingest.err"; then
     cat "$run/ingest.err" "$run/ingest.json" >&2
     die "$target ingest failed ($shape, round $round)"
@@ -160,7 +182,7 @@ measure() {
   record "$target" "$shape" "$round" client_cpu_s "$(json_num "$run/ingest.json" client_cpu_s)"
   log "$target $shape r$round: ingest ${wall_s}s wall, ${cpu_s}s server CPU ($(calc "$t1 - $t0")s incl. start-up)"
 
-  if ! timeout 1800 "$LOADGEN" flush "${common[@]}" >"$run/flush.json" 2>"$run/flush.err"; then
+  if ! bg_wait timeout 1800 "$LOADGEN" flush "${common[@]}" >"$run/flush.json" 2>"$run/flush.err"; then
     cat "$run/flush.err" >&2; die "$target flush failed"
   fi
   if [[ $target == stratus ]]; then
@@ -178,7 +200,7 @@ measure() {
   record "$target" "$shape" "$round" disk_bytes "$bytes"
   record "$target" "$shape" "$round" bytes_per_sample "$(calc "$bytes / $SAMPLES")"
 
-  if ! timeout 600 "$LOADGEN" query "${common[@]}" >"$run/query.json" 2>"$run/query.err"; then
+  if ! bg_wait timeout 600 "$LOADGEN" query "${common[@]}" >"$run/query.json" 2>"$run/query.err"; then
     cat "$run/query.err" >&2; die "$target q1 failed"
   fi
   record "$target" "$shape" "$round" q1_ms "$(json_num "$run/query.json" median_ms)"
@@ -269,7 +291,7 @@ REPORT="$WORK/report.md"
   echo "### Side by side: $HOSTS hosts × $HOURS h ($SAMPLES samples), median of $ROUNDS round(s)"
   echo
   echo "Machine: $NCPU cores, ${CPU_MODEL:-unknown CPU}; $(date -u +%Y-%m-%dT%H:%MZ); VictoriaMetrics: $VM_VERSION."
-  echo "Stratus: \`stratus serve --raw-retention forever\` (default durability: ack after fsync); loadgen form \`$FORM\`, $STREAMS streams, seed $SEED; run took ${ELAPSED}s."
+  echo "Stratus at $COMMIT: \`stratus serve --raw-retention forever\` (default durability: ack after fsync); loadgen form \`$FORM\`, $STREAMS streams, seed $SEED; run took ${ELAPSED}s."
   echo
   echo "| shape | figure | Stratus | VictoriaMetrics | Stratus ÷ VM | bar | bar met? |"
   echo "|---|---|---|---|---|---|---|"

@@ -23,12 +23,18 @@ pub(crate) const ACCOUNT_HEADER: &str = "x-stratus-account";
 /// Metadata key naming the caller's region.
 pub(crate) const REGION_HEADER: &str = "x-stratus-region";
 
+/// Requests handled at once, across connections. Beyond this a request is refused at once
+/// with `Throttling` rather than queued for the blocking pool, so overload never turns into
+/// unbounded memory.
+pub(crate) const MAX_IN_FLIGHT: usize = 256;
+
 /// The metrics service: shares the engine with the HTTP face and the shutdown path.
 #[derive(Clone)]
 pub(crate) struct MetricsApi {
     engine: Arc<Engine>,
     default_tenant: Tenant,
     registry: Arc<Registry>,
+    in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for MetricsApi {
@@ -39,7 +45,7 @@ impl std::fmt::Debug for MetricsApi {
 
 impl MetricsApi {
     pub(crate) fn new(engine: Arc<Engine>, default_tenant: Tenant, registry: Arc<Registry>) -> Self {
-        MetricsApi { engine, default_tenant, registry }
+        MetricsApi { engine, default_tenant, registry, in_flight: Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT)) }
     }
 
     /// The caller's tenant: metadata if present and non-empty, else the default.
@@ -77,7 +83,12 @@ impl MetricsApi {
     /// Runs one rpc and counts its outcome.
     async fn observe<T>(&self, rpc: Rpc, handler: impl Future<Output = Result<T, Status>>) -> Result<T, Status> {
         let start = Instant::now();
-        let result = handler.await;
+        let result = match self.in_flight.try_acquire() {
+            Ok(_permit) => handler.await,
+            Err(_) => Err(Status::resource_exhausted(format!(
+                "Throttling: more than {MAX_IN_FLIGHT} requests in flight; retry later"
+            ))),
+        };
         let code = result.as_ref().map_or_else(Status::code, |_| Code::Ok);
         self.registry.record(rpc, code, start.elapsed());
         result

@@ -40,7 +40,8 @@ pub async fn http_get(addr: SocketAddr, path: &str) -> anyhow::Result<HttpRespon
 
 async fn get(addr: SocketAddr, path: &str) -> anyhow::Result<HttpResponse> {
     let mut stream = TcpStream::connect(addr).await.with_context(|| format!("connect {addr}"))?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: stratus-tests\r\nConnection: close\r\n\r\n");
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: stratus-tests\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await?;
@@ -95,7 +96,8 @@ mod tests {
     fn parses_plain_and_chunked() {
         let r = parse(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").unwrap();
         assert_eq!((r.status, r.body.as_str(), r.header("Content-Length")), (200, "ok", Some("2")));
-        let r = parse(b"HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n").unwrap();
+        let r = parse(b"HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n")
+            .unwrap();
         assert_eq!((r.status, r.body.as_str()), (404, "abcde"));
         assert!(parse(b"garbage").is_err());
     }

@@ -111,7 +111,13 @@ impl Expected {
 
 /// The datapoints GetMetricStatistics must return for `obs` (all of one metric), sorted by
 /// (timestamp, unit). `unit` empty means all units.
-pub fn reference_statistics(obs: &[Observation], start_ms: i64, end_ms: i64, period_s: i64, unit: &str) -> Vec<Expected> {
+pub fn reference_statistics(
+    obs: &[Observation],
+    start_ms: i64,
+    end_ms: i64,
+    period_s: i64,
+    unit: &str,
+) -> Vec<Expected> {
     let period = period_s * 1000;
     let round = if period < 60_000 { period } else { 60_000 };
     let origin = start_ms.div_euclid(round) * round;
@@ -178,7 +184,12 @@ pub fn assert_datapoints(what: &str, actual: &[pb::Datapoint], expected: &[Expec
         for (name, got, want) in fields {
             if statistics.contains(&name) {
                 let got = got.unwrap_or_else(|| panic!("{what}: {name} missing in {d:?}"));
-                assert!(close(got, want), "{what}: {name} at {} {}: got {got}, expected {want}\n{d:?}", e.timestamp_ms, e.unit);
+                assert!(
+                    close(got, want),
+                    "{what}: {name} at {} {}: got {got}, expected {want}\n{d:?}",
+                    e.timestamp_ms,
+                    e.unit
+                );
             } else {
                 assert!(got.is_none(), "{what}: {name} not requested but present in {d:?}");
             }
@@ -203,7 +214,11 @@ mod tests {
             raw(119_999, "None", 9.0, 1.0),
             raw(180_000, "Count", 100.0, 1.0), // at EndTime: excluded
             raw(59_999, "Count", 100.0, 1.0),  // before StartTime: excluded
-            Observation { t_ms: 120_500, unit: "Count".into(), value: ObsValue::Set { count: 3.0, sum: 30.0, min: 5.0, max: 15.0 } },
+            Observation {
+                t_ms: 120_500,
+                unit: "Count".into(),
+                value: ObsValue::Set { count: 3.0, sum: 30.0, min: 5.0, max: 15.0 },
+            },
         ];
         let e = reference_statistics(&obs, 60_000, 180_000, 60, "");
         assert_eq!(e.len(), 3);

@@ -99,7 +99,11 @@ pub fn series(
 }
 
 /// A PutMetricData request.
-pub fn put(namespace: &str, metric_data: Vec<pb::MetricDatum>, series: Vec<pb::SeriesBatch>) -> pb::PutMetricDataRequest {
+pub fn put(
+    namespace: &str,
+    metric_data: Vec<pb::MetricDatum>,
+    series: Vec<pb::SeriesBatch>,
+) -> pb::PutMetricDataRequest {
     pb::PutMetricDataRequest { namespace: namespace.to_owned(), metric_data, series }
 }
 

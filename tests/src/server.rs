@@ -264,10 +264,10 @@ async fn spawn(data_dir: &Path, extra_args: &[String], log_path: &Path, start_no
         let mut tx = Some(tx);
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
-            if line.starts_with("stratus listening ") {
-                if let Some(tx) = tx.take() {
-                    let _ = tx.send(line);
-                }
+            if line.starts_with("stratus listening ")
+                && let Some(tx) = tx.take()
+            {
+                let _ = tx.send(line);
             }
         }
     });
@@ -277,10 +277,7 @@ async fn spawn(data_dir: &Path, extra_args: &[String], log_path: &Path, start_no
         Ok(Err(_closed)) => {
             let status = wait_bounded(&mut child, EXIT_TIMEOUT).await;
             let _ = child.kill();
-            panic!(
-                "stratus closed stdout without a listening line (exit: {status:?})\n{}",
-                tail(log_path, TAIL_LINES)
-            );
+            panic!("stratus closed stdout without a listening line (exit: {status:?})\n{}", tail(log_path, TAIL_LINES));
         }
         Err(_elapsed) => {
             let _ = child.kill();
@@ -318,9 +315,8 @@ fn parse_listening(line: &str) -> Option<(SocketAddr, SocketAddr)> {
 }
 
 async fn connect(addr: SocketAddr) -> anyhow::Result<Channel> {
-    let endpoint = Endpoint::from_shared(format!("http://{addr}"))?
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(RPC_TIMEOUT);
+    let endpoint =
+        Endpoint::from_shared(format!("http://{addr}"))?.connect_timeout(Duration::from_secs(5)).timeout(RPC_TIMEOUT);
     Ok(tokio::time::timeout(START_TIMEOUT, endpoint.connect()).await??)
 }
 

@@ -179,7 +179,16 @@ async fn verify(client: &mut Client, run: &WriterRun, unacked: &mut Unacked) -> 
         let to = (from + QUERY_SPAN_S).min(horizon);
         let start = run.t0_ms + from as i64 * 1000;
         let end = run.t0_ms + to as i64 * 1000;
-        let q = stats_query(NS, "Ingest", &run.dimensions(), start, end, 1, &["SampleCount", "Sum", "Minimum", "Maximum"], "");
+        let q = stats_query(
+            NS,
+            "Ingest",
+            &run.dimensions(),
+            start,
+            end,
+            1,
+            &["SampleCount", "Sum", "Minimum", "Maximum"],
+            "",
+        );
         let response = match client.get_metric_statistics(q).await {
             Ok(r) => r.into_inner(),
             Err(s) => {
@@ -219,7 +228,9 @@ async fn verify(client: &mut Client, run: &WriterRun, unacked: &mut Unacked) -> 
             match (s.fate, f.count) {
                 (_, c) if c > 1.0 => duplicated.push((k, c, s.fate)),
                 (Fate::Acked, c) if c != 1.0 => missing.push(k),
-                (Fate::Rejected, c) if c != 0.0 => problems.push(format!("sample {k} of a rejected request is present ({c})")),
+                (Fate::Rejected, c) if c != 0.0 => {
+                    problems.push(format!("sample {k} of a rejected request is present ({c})"))
+                }
                 (_, c) if c != 0.0 && c != 1.0 => problems.push(format!("sample {k}: SampleCount {c}")),
                 _ => {}
             }
@@ -254,7 +265,16 @@ async fn verify(client: &mut Client, run: &WriterRun, unacked: &mut Unacked) -> 
     }
     problems
         .into_iter()
-        .map(|p| format!("cycle {} writer {} (t0 {}, {} sent, {} acked): {p}", run.cycle, run.writer, run.t0_ms, total, run.acked()))
+        .map(|p| {
+            format!(
+                "cycle {} writer {} (t0 {}, {} sent, {} acked): {p}",
+                run.cycle,
+                run.writer,
+                run.t0_ms,
+                total,
+                run.acked()
+            )
+        })
         .collect()
 }
 
@@ -267,8 +287,11 @@ fn summarize(ks: &[u64]) -> String {
             _ => ranges.push((k, k)),
         }
     }
-    let shown: Vec<String> =
-        ranges.iter().take(20).map(|&(lo, hi)| if lo == hi { lo.to_string() } else { format!("{lo}..={hi}") }).collect();
+    let shown: Vec<String> = ranges
+        .iter()
+        .take(20)
+        .map(|&(lo, hi)| if lo == hi { lo.to_string() } else { format!("{lo}..={hi}") })
+        .collect();
     let more = if ranges.len() > 20 { format!(" (+{} more ranges)", ranges.len() - 20) } else { String::new() };
     format!("{}{more}", shown.join(", "))
 }
@@ -380,7 +403,7 @@ async fn kill9_during_ingest_loses_no_acked_sample() {
     crash_cycles(40).await;
 }
 
-/// The long variant: 200 kill -9 cycles (about 10 minutes in a debug build). Run it with
+/// The long variant: 200 kill -9 cycles (about 2 minutes in a debug build). Run it with
 ///
 /// ```text
 /// cargo build -p stratus-server && \

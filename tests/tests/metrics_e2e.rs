@@ -8,12 +8,15 @@
 //! restart, more ingest, and a restart with data only in the WAL. The seed is printed; replay
 //! with `STRATUS_E2E_SEED=<seed>`.
 //!
-//! `bad_input` (invalid requests) and `health` (HTTP face) live in the sibling modules.
+//! `bad_input` (invalid requests), `health` (HTTP face and gRPC health) and `misc` (receive-time
+//! timestamps, ListMetrics pages) live in the sibling modules.
 
 #[path = "metrics_e2e/bad_input.rs"]
 mod bad_input;
 #[path = "metrics_e2e/health.rs"]
 mod health;
+#[path = "metrics_e2e/misc.rs"]
+mod misc;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -280,7 +283,14 @@ struct Check {
 }
 
 /// Builds a check of metric `id` over `[start, end)` in periods of `period_s`.
-fn check(model: &Model, id: &MetricId, (start, end): (i64, i64), period_s: i32, stats: &[&'static str], unit: &str) -> Check {
+fn check(
+    model: &Model,
+    id: &MetricId,
+    (start, end): (i64, i64),
+    period_s: i32,
+    stats: &[&'static str],
+    unit: &str,
+) -> Check {
     let obs = model.sent.get(id).map_or(&[][..], Vec::as_slice);
     let expected = reference_statistics(obs, start, end, i64::from(period_s), unit);
     let what = format!("{id:?} [{start}, {end}) period {period_s} unit {unit:?} stats {stats:?}");
@@ -322,6 +332,13 @@ fn checks(model: &Model, w: Window) -> Vec<Check> {
     c.request = with_tenant(req, DEFAULT_ACCOUNT, DEFAULT_REGION);
     c.what = format!("explicit default tenant: {}", c.what);
     out.push(c);
+    // Dimension order does not matter in a query either.
+    let mut c = check(model, &host_a, (w.s, w.e), 60, all, "");
+    let mut req = c.request.into_inner();
+    req.dimensions.reverse();
+    c.request = tonic::Request::new(req);
+    c.what = format!("dimensions reversed: {}", c.what);
+    out.push(c);
     out
 }
 
@@ -346,7 +363,11 @@ async fn run_checks(client: &mut Client, phase: &str, model: &Model, w: Window) 
 }
 
 /// All pages of a ListMetrics, as (namespace, name, sorted dimensions).
-async fn list_all(client: &mut Client, tenant: Tenant, mut req: pb::ListMetricsRequest) -> BTreeSet<(String, String, Vec<(String, String)>)> {
+async fn list_all(
+    client: &mut Client,
+    tenant: Tenant,
+    mut req: pb::ListMetricsRequest,
+) -> BTreeSet<(String, String, Vec<(String, String)>)> {
     let mut out = BTreeSet::new();
     for _page in 0..100 {
         let page = client.list_metrics(tenant.request(req.clone())).await.expect("ListMetrics").into_inner();
@@ -366,9 +387,14 @@ fn filter(name: &str, value: Option<&str>) -> pb::DimensionFilter {
     pb::DimensionFilter { name: name.to_owned(), value: value.map(str::to_owned) }
 }
 
+/// Which of the test's metrics (name, sorted dimensions) a ListMetrics request must return.
+type Keep = Box<dyn Fn(&str, &[(String, String)]) -> bool>;
+
 async fn check_list_metrics(client: &mut Client, phase: &str, model: &Model) {
-    let has = |d: &[(String, String)], n: &str, v: Option<&str>| d.iter().any(|(dn, dv)| dn == n && v.is_none_or(|v| v == dv));
-    let cases: Vec<(Tenant, pb::ListMetricsRequest, Box<dyn Fn(&str, &[(String, String)]) -> bool>)> = vec![
+    let has = |d: &[(String, String)], n: &str, v: Option<&str>| {
+        d.iter().any(|(dn, dv)| dn == n && v.is_none_or(|v| v == dv))
+    };
+    let cases: Vec<(Tenant, pb::ListMetricsRequest, Keep)> = vec![
         (Tenant::Default, pb::ListMetricsRequest { namespace: NS.into(), ..Default::default() }, Box::new(|_, _| true)),
         (Tenant::Default, pb::ListMetricsRequest::default(), Box::new(|_, _| true)),
         (
@@ -395,7 +421,11 @@ async fn check_list_metrics(client: &mut Client, phase: &str, model: &Model) {
             },
             Box::new(move |_, d| has(d, "Host", Some("a")) && has(d, "AZ", None)),
         ),
-        (Tenant::Default, pb::ListMetricsRequest { namespace: "Elsewhere".into(), ..Default::default() }, Box::new(|_, _| false)),
+        (
+            Tenant::Default,
+            pb::ListMetricsRequest { namespace: "Elsewhere".into(), ..Default::default() },
+            Box::new(|_, _| false),
+        ),
         (Tenant::Other, pb::ListMetricsRequest { namespace: NS.into(), ..Default::default() }, Box::new(|_, _| true)),
         (
             Tenant::Other,

@@ -97,6 +97,7 @@ impl BitWriter {
     }
 
     /// Bits written so far.
+    #[inline]
     pub fn bit_len(&self) -> u64 {
         (self.buf.len() - self.start) as u64 * 8 + u64::from(self.pending)
     }
@@ -133,6 +134,7 @@ pub struct BitReader<'a> {
 
 impl<'a> BitReader<'a> {
     /// A reader positioned at the first bit of `bytes`.
+    #[inline]
     pub fn new(bytes: &'a [u8]) -> Self {
         Self { bytes, pos: 0, buf: 0, avail: 0 }
     }
@@ -144,6 +146,7 @@ impl<'a> BitReader<'a> {
     ///
     /// # Panics
     /// If `nbits > 64`.
+    #[inline]
     pub fn read_bits(&mut self, nbits: u32) -> Result<u64, CodecError> {
         assert!(nbits <= 64, "BitReader::read_bits: {nbits} bits > 64");
         let available = self.remaining_bits();
@@ -157,11 +160,13 @@ impl<'a> BitReader<'a> {
     ///
     /// # Errors
     /// [`CodecError::Truncated`] at the end of the input.
+    #[inline]
     pub fn read_bit(&mut self) -> Result<bool, CodecError> {
         self.read_bits(1).map(|b| b == 1)
     }
 
     /// Bits not yet read.
+    #[inline]
     pub fn remaining_bits(&self) -> u64 {
         (self.bytes.len() as u64 * 8).saturating_sub(self.consumed_bits())
     }
@@ -191,11 +196,13 @@ impl<'a> BitReader<'a> {
     /// memory on every refill, which is on the decoder's critical path.
     #[inline(always)]
     pub(crate) fn refill(&mut self) {
-        if let Some(word) = self.bytes.get(self.pos..self.pos.wrapping_add(8)).and_then(<[u8]>::first_chunk::<8>) {
+        if self.bytes.len() >= 8 && self.pos <= self.bytes.len() - 8 {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(&self.bytes[self.pos..self.pos + 8]);
             // Load 8 bytes, keep as many whole bytes as fit. The extra bits that land at and
             // above the new `avail` are the next stream bits, so OR-ing them again later is
             // harmless.
-            self.buf |= u64::from_le_bytes(*word) << self.avail;
+            self.buf |= u64::from_le_bytes(word) << self.avail;
             self.pos += ((63 - self.avail) >> 3) as usize;
             self.avail |= 56;
         } else {

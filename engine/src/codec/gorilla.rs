@@ -178,6 +178,16 @@ pub(crate) fn encode_values(values: &[f64], writer: &mut BitWriter) {
     *writer = w;
 }
 
+/// Skips `code_len` bits and takes `m` more: the rare case of [`decode_values`] where code and
+/// payload do not fit one refill. Out of line, by value, so the hot loop keeps its registers.
+#[cold]
+#[inline(never)]
+fn take_wide(mut r: BitReader<'_>, code_len: u32, m: u32) -> (BitReader<'_>, u64) {
+    r.consume(code_len);
+    let x = r.take_long(m);
+    (r, x)
+}
+
 /// Decodes `n` values into `out` (cleared first). Reads past the end of the stream read as
 /// zero bits; the caller checks [`BitReader::overran`] afterwards.
 ///
@@ -192,9 +202,11 @@ pub(crate) fn decode_values(reader: &mut BitReader<'_>, n: usize, out: &mut Vec<
     let mut r = reader.clone(); // in registers, see `BitReader::refill`
     let mut v = r.take_long(64);
     *first = f64::from_bits(v);
-    // The current window as meaningful bits and trailing zeros.
+    // The current window as meaningful bits and trailing zeros. `tz` is computed as
+    // `64 - lz - m` without a check; a corrupt window makes it negative, and `bad_tz`
+    // collects its sign bit, checked once at the end.
     let (mut m, mut tz) = (64u32, 0u32);
-    let mut bad = false;
+    let mut bad_tz = 0u32;
     let mut i = 0;
     while i < rest.len() {
         r.refill();
@@ -213,10 +225,10 @@ pub(crate) fn decode_values(reader: &mut BitReader<'_>, n: usize, out: &mut Vec<
         let new = (bits >> 1) as u32 & nz;
         let new_lz = (bits >> 2) as u32 & 31;
         let new_m = (((bits >> 7) as u32).wrapping_sub(1) & 63) + 1; // 0 means 64
-        bad |= (new & u32::from(new_lz + new_m > 64)) != 0;
         let keep = new.wrapping_sub(1); // all ones unless a new window
         m = (m & keep) | (new_m & !keep);
-        tz = (tz & keep) | (64u32.wrapping_sub(new_lz + new_m) & 63 & !keep);
+        tz = (tz & keep) | (64u32.wrapping_sub(new_lz + new_m) & !keep);
+        bad_tz |= tz;
         let code_len = 1 + nz + 11 * new;
         let m_now = m & 0u32.wrapping_sub(nz); // no payload for `0`
         // One refill covers code and payload unless the window is wide (rare, predictable).
@@ -224,15 +236,16 @@ pub(crate) fn decode_values(reader: &mut BitReader<'_>, n: usize, out: &mut Vec<
             r.consume(code_len + m_now);
             (bits >> code_len) & ((1u64 << m_now) - 1)
         } else {
-            r.consume(code_len);
-            r.take_long(m_now)
+            let x;
+            (r, x) = take_wide(r, code_len, m_now);
+            x
         };
-        v ^= x << tz;
+        v ^= x << (tz & 63);
         rest[i] = f64::from_bits(v);
         i += 1;
     }
     *reader = r;
-    if bad {
+    if bad_tz > 64 {
         return Err(Corruption::XorWindow.into());
     }
     Ok(())

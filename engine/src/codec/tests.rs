@@ -207,6 +207,17 @@ fn special_values_round_trip_bit_exact() {
 }
 
 #[test]
+fn wide_windows() {
+    // x = 0x8000_0000_0000_0001: reusing the initial 64-bit window (2 + 64 bits) is cheaper
+    // than a new one (13 + 64), so the stream is 64 + 66 bits.
+    let bytes = round_trip(&[1, 2], &[vec![0.0, f64::from_bits(0x8000_0000_0000_0001)]]);
+    assert_eq!(u32::from_le_bytes(bytes[10..14].try_into().unwrap()), 17);
+    // New windows of 44..=64 meaningful bits need the decoder's wide path.
+    let vals: Vec<f64> = (0..=20u32).map(|k| f64::from_bits((1u64 << (43 + k)) | 1)).collect();
+    round_trip(&regular(vals.len(), 0, 1), &[vals]);
+}
+
+#[test]
 fn extreme_timestamps_round_trip() {
     let ts = [
         i64::MIN,
@@ -356,8 +367,10 @@ fn encode_appends() {
 
 const MAX_SAMPLES: usize = 2000;
 
-fn config() -> ProptestConfig {
-    ProptestConfig { cases: 256, ..ProptestConfig::default() }
+/// `scale` times the default case count (256, or `PROPTEST_CASES` for a deeper run).
+fn config(scale: u32) -> ProptestConfig {
+    let default = ProptestConfig::default();
+    ProptestConfig { cases: default.cases * scale, ..default }
 }
 
 /// Timestamps of every shape the head can hand over.
@@ -445,7 +458,7 @@ fn chunk_input(max_samples: usize, max_cols: usize) -> impl Strategy<Value = (Ve
 }
 
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(config(1))]
 
     #[test]
     fn prop_round_trip_and_reference_bytes((ts, cols) in chunk_input(MAX_SAMPLES, 8)) {
@@ -455,7 +468,7 @@ proptest! {
 
 proptest! {
     // Cheap cases: many of them.
-    #![proptest_config(ProptestConfig { cases: 2048, ..config() })]
+    #![proptest_config(config(8))]
 
     #[test]
     fn prop_decode_arbitrary_bytes_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..300)) {
@@ -480,7 +493,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..config() })]
+    #![proptest_config(config(2))]
 
     #[test]
     fn prop_decode_mutated_chunks_never_panics(

@@ -36,9 +36,11 @@ pub(crate) struct Plan {
 ///   multiple of 300 s after 15 days, of 3600 s after 63 days) return no datapoints.
 /// - More than 1,440 datapoints is an `InvalidParameterCombination` error.
 pub(crate) fn plan(q: &StatisticsQuery, now_ms: i64) -> Result<Plan> {
-    let period = q.period_s * 1000;
-    let requested = (q.end_ms - q.start_ms + period - 1) / period;
-    if requested > MAX_DATAPOINTS {
+    let period = q.period_s.saturating_mul(1000);
+    // i128: a client may send any two timestamps; the span must not overflow.
+    let span = |from: i64| (i128::from(q.end_ms) - i128::from(from) + i128::from(period) - 1) / i128::from(period);
+    let requested = span(q.start_ms);
+    if requested > i128::from(MAX_DATAPOINTS) {
         return Err(Error::invalid(
             InvalidCode::InvalidParameterCombination,
             format!(
@@ -46,7 +48,7 @@ pub(crate) fn plan(q: &StatisticsQuery, now_ms: i64) -> Result<Plan> {
             ),
         ));
     }
-    let age = now_ms - q.start_ms;
+    let age = now_ms.saturating_sub(q.start_ms);
     let (round, allowed) = if age > 63 * DAY {
         (HOUR, period % HOUR == 0)
     } else if age > 15 * DAY {
@@ -56,8 +58,8 @@ pub(crate) fn plan(q: &StatisticsQuery, now_ms: i64) -> Result<Plan> {
     } else {
         (MINUTE, true)
     };
-    let start = q.start_ms.div_euclid(round) * round;
-    let buckets = if allowed { ((q.end_ms - start + period - 1) / period) as usize } else { 0 };
+    let start = q.start_ms.checked_sub(q.start_ms.rem_euclid(round)).unwrap_or(q.start_ms);
+    let buckets = if allowed { span(start) as usize } else { 0 };
     Ok(Plan { start, end: q.end_ms, period, buckets })
 }
 
@@ -95,7 +97,8 @@ impl Buckets {
             if t < start || t >= end {
                 continue;
             }
-            let Some(a) = self.aggs.get_mut(((t - start) / period) as usize) else { continue };
+            // t ≥ start, so the true difference fits a u64 even when the i64 one would not.
+            let Some(a) = self.aggs.get_mut((t.wrapping_sub(start) as u64 / period as u64) as usize) else { continue };
             match class {
                 SampleClass::Raw => {
                     let (v, w) = (buf.cols[0][i], buf.cols[1][i]);
@@ -124,7 +127,8 @@ impl Buckets {
             }
             let want = |s| stats.contains(&s);
             out.push(Datapoint {
-                timestamp_ms: self.plan.start + i as i64 * self.plan.period,
+                // The bucket holds a sample, so its start lies in [start, end]: wrapping is exact.
+                timestamp_ms: self.plan.start.wrapping_add((i as i64).wrapping_mul(self.plan.period)),
                 unit,
                 sample_count: want(Statistic::SampleCount).then_some(a.count),
                 average: want(Statistic::Average).then_some(a.sum / a.count),
@@ -174,6 +178,43 @@ mod tests {
             assert_eq!(query.start_ms - p.start, below, "row {ago} {len} {period}");
             assert_eq!(p.buckets, buckets, "row {ago} {len} {period}");
         }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn plan_and_aggregation_never_panic(
+            start in proptest::prelude::any::<i64>(),
+            len in proptest::prelude::any::<i64>(),
+            period_s in 1i64..i64::MAX,
+            now in proptest::prelude::any::<i64>(),
+            ts in proptest::collection::vec(proptest::prelude::any::<i64>(), 0..16),
+        ) {
+            let mut query = q(0, 60_000, 60);
+            query.start_ms = start;
+            query.end_ms = start.saturating_add(len.max(1));
+            query.period_s = period_s;
+            if let Ok(p) = plan(&query, now) {
+                let mut b = Buckets::new(p);
+                let mut buf = SampleBuf::default();
+                for t in ts {
+                    buf.push_raw(t, 1.0, 1.0);
+                }
+                buf.push_raw(p.start, 1.0, 1.0);
+                b.add(SampleClass::Raw, &buf);
+                let mut out = Vec::new();
+                b.datapoints(Unit::None, &Statistic::ALL, &mut out);
+            }
+        }
+    }
+
+    #[test]
+    fn extreme_times_do_not_overflow() {
+        let mut query = q(DAY, DAY, 60);
+        query.start_ms = i64::MIN;
+        query.end_ms = i64::MAX;
+        assert!(plan(&query, NOW).is_err());
+        query.period_s = i64::MAX;
+        assert!(plan(&query, NOW).is_ok());
     }
 
     #[test]

@@ -219,7 +219,8 @@ pub fn period_is_valid(period: i64) -> bool {
 /// A GetMetricStatistics request (the 1,440-datapoint limit is checked by the query, which
 /// knows the rounded start).
 pub fn statistics_query(q: &StatisticsQuery) -> Result<()> {
-    namespace(&q.key.namespace)?;
+    // Reads may name any namespace, `AWS/` ones included; only writes are restricted.
+    check_name("Namespace", &q.key.namespace, 255)?;
     identity("", &q.key.metric_name, &q.key.dimensions)?;
     if q.period_s <= 0 {
         return Err(missing("Period"));
@@ -386,6 +387,9 @@ mod tests {
             unit: None,
         };
         assert!(statistics_query(&q).is_ok());
+        let mut aws = q.clone();
+        aws.key.namespace = "AWS/EC2".into();
+        assert!(statistics_query(&aws).is_ok(), "AWS/ namespaces are readable");
         let mut bad = q.clone();
         bad.end_ms = 0;
         assert_eq!(

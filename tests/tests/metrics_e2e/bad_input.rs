@@ -143,13 +143,21 @@ fn bad_puts(t: i64, now: i64) -> Vec<(&'static str, pb::PutMetricDataRequest, Wa
             put(NS, vec![poison()], vec![series("V", &[], "", 0, vec![t, t], vec![1.0])]),
             contains(iv, "Series.member.1.TimestampsMs"),
         ),
-        ("Value and Values", with(pb::MetricDatum { values: vec![2.0], ..single("V", &[], t, 1.0, "") }), contains(ipc, "MetricData.member.2.Value")),
+        (
+            "Value and Values",
+            with(pb::MetricDatum { values: vec![2.0], ..single("V", &[], t, 1.0, "") }),
+            contains(ipc, "MetricData.member.2.Value"),
+        ),
         (
             "Value and StatisticValues",
             with(pb::MetricDatum { value: Some(1.0), ..stat_set("V", &[], t, [1.0, 1.0, 1.0, 1.0], "") }),
             contains(ipc, "MetricData.member.2.StatisticValues"),
         ),
-        ("no value at all", with(pb::MetricDatum { value: None, ..single("V", &[], t, 1.0, "") }), contains(mp, "MetricData.member.2")),
+        (
+            "no value at all",
+            with(pb::MetricDatum { value: None, ..single("V", &[], t, 1.0, "") }),
+            contains(mp, "MetricData.member.2"),
+        ),
         (
             "minimum above maximum",
             with(stat_set("V", &[], t, [2.0, 5.0, 3.0, 2.0], "")),
@@ -231,7 +239,11 @@ async fn invalid_requests_are_rejected_and_store_nothing() {
         assert_rejected(&format!("GetMetricStatistics with {what}"), query_err(&mut client, req).await, &want);
     }
     for (what, req, field) in [
-        ("RecentlyActive PT1H", pb::ListMetricsRequest { recently_active: "PT1H".into(), ..Default::default() }, "RecentlyActive"),
+        (
+            "RecentlyActive PT1H",
+            pb::ListMetricsRequest { recently_active: "PT1H".into(), ..Default::default() },
+            "RecentlyActive",
+        ),
         (
             "11 dimension filters",
             pb::ListMetricsRequest {
@@ -251,7 +263,8 @@ async fn invalid_requests_are_rejected_and_store_nothing() {
     // Nothing of the rejected requests is stored: only `Good` exists, with its one sample.
     let check = async |client: &mut Client, phase: &str| {
         let listed = client.list_metrics(pb::ListMetricsRequest::default()).await.expect("ListMetrics").into_inner();
-        let names: Vec<(String, String)> = listed.metrics.iter().map(|m| (m.namespace.clone(), m.metric_name.clone())).collect();
+        let names: Vec<(String, String)> =
+            listed.metrics.iter().map(|m| (m.namespace.clone(), m.metric_name.clone())).collect();
         assert_eq!(names, vec![(NS.to_owned(), "Good".to_owned())], "{phase}: metrics after rejected requests");
         for name in ["Poison", "PoisonBulk", "Many", "Wide", "V"] {
             let q = stats_query(NS, name, &[], t - 3_600_000, t + 3_600_000, 60, &ALL_STATISTICS, "");

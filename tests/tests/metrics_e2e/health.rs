@@ -1,9 +1,9 @@
 //! The HTTP face (`/healthz`, `/metrics`) and the gRPC health service of the real binary.
 
 use stratus_tests::{ServerProcess, http_get, now_ms, put, single, values};
+use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
-use tonic_health::pb::HealthCheckRequest;
 
 /// The value of the sample line `name` (exact series text, labels included) in Prometheus text.
 fn sample(text: &str, name: &str) -> Option<f64> {

@@ -54,14 +54,7 @@ impl Encoder {
     pub(crate) fn new(namespace: &str, hosts: &[Host]) -> Self {
         let dimensions = hosts
             .iter()
-            .map(|h| {
-                h.dimensions()
-                    .map(|(n, v)| Dimension {
-                        name: n.to_owned(),
-                        value: v.to_owned(),
-                    })
-                    .collect()
-            })
+            .map(|h| h.dimensions().map(|(n, v)| Dimension { name: n.to_owned(), value: v.to_owned() }).collect())
             .collect();
         let vm_labels = hosts
             .iter()
@@ -73,11 +66,7 @@ impl Encoder {
                 s
             })
             .collect();
-        Encoder {
-            namespace: namespace.to_owned(),
-            dimensions,
-            vm_labels,
-        }
+        Encoder { namespace: namespace.to_owned(), dimensions, vm_labels }
     }
 
     /// The Stratus request(s) for one batch.
@@ -101,15 +90,8 @@ impl Encoder {
                 values: s.values.clone(),
             })
             .collect();
-        let req = PutMetricDataRequest {
-            namespace: self.namespace.clone(),
-            metric_data: Vec::new(),
-            series,
-        };
-        Payload {
-            body: Bytes::from(req.encode_to_vec()),
-            samples: batch.samples(),
-        }
+        let req = PutMetricDataRequest { namespace: self.namespace.clone(), metric_data: Vec::new(), series };
+        Payload { body: Bytes::from(req.encode_to_vec()), samples: batch.samples() }
     }
 
     fn stratus_datums(&self, batch: &Batch) -> Vec<Payload> {
@@ -135,10 +117,7 @@ impl Encoder {
                 metric_data: std::mem::take(chunk),
                 series: Vec::new(),
             };
-            out.push(Payload {
-                body: Bytes::from(req.encode_to_vec()),
-                samples,
-            });
+            out.push(Payload { body: Bytes::from(req.encode_to_vec()), samples });
         };
         for d in datums {
             chunk.push(d);
@@ -179,10 +158,7 @@ impl Encoder {
             }
             s.push_str("]}\n");
         }
-        Payload {
-            body: Bytes::from(s.into_bytes()),
-            samples: batch.samples(),
-        }
+        Payload { body: Bytes::from(s.into_bytes()), samples: batch.samples() }
     }
 }
 
@@ -192,10 +168,7 @@ pub(crate) fn vm_metric_name(field: usize) -> String {
 }
 
 pub(crate) fn timestamp(ms: i64) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: ms.div_euclid(1000),
-        nanos: (ms.rem_euclid(1000) * 1_000_000) as i32,
-    }
+    prost_types::Timestamp { seconds: ms.div_euclid(1000), nanos: (ms.rem_euclid(1000) * 1_000_000) as i32 }
 }
 
 fn json_string(s: &str) -> String {
@@ -242,10 +215,7 @@ mod tests {
         assert_eq!(p.iter().map(|p| p.samples).sum::<u64>(), 18_000);
         let req = PutMetricDataRequest::decode(p[1].body.clone()).unwrap();
         assert_eq!(req.metric_data.len(), 1_000);
-        assert!(
-            p.iter().all(|p| p.body.len() < 1_000_000),
-            "CloudWatch's 1 MB limit"
-        );
+        assert!(p.iter().all(|p| p.body.len() < 1_000_000), "CloudWatch's 1 MB limit");
         let d = &req.metric_data[0]; // sample 1000: series 5 (host 0, usage_irq), point 100
         assert_eq!(d.metric_name, "usage_irq");
         assert_eq!(d.value, Some(batch.series[5].values[100]));
@@ -267,16 +237,8 @@ mod tests {
         assert_eq!(v["metric"]["__name__"], vm_metric_name(1));
         assert_eq!(v["metric"]["hostname"], "host_1");
         assert_eq!(v["metric"].as_object().unwrap().len(), 11);
-        let values: Vec<f64> = v["values"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x.as_f64().unwrap())
-            .collect();
-        assert_eq!(
-            values, batch.series[11].values,
-            "float values round-trip exactly"
-        );
+        let values: Vec<f64> = v["values"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+        assert_eq!(values, batch.series[11].values, "float values round-trip exactly");
         assert_eq!(v["timestamps"][0], batch.start_ms);
     }
 }

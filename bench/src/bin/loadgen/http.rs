@@ -34,39 +34,24 @@ pub(crate) struct HttpConn {
 impl HttpConn {
     /// `endpoint` is `http://host:port` (a trailing `/` or path is ignored).
     pub(crate) fn new(endpoint: &str) -> Result<Self> {
-        let rest = endpoint
-            .strip_prefix("http://")
-            .ok_or_else(|| anyhow!("endpoint {endpoint:?} must start with http://"))?;
+        let rest =
+            endpoint.strip_prefix("http://").ok_or_else(|| anyhow!("endpoint {endpoint:?} must start with http://"))?;
         let authority = rest.split('/').next().unwrap_or_default();
         if authority.is_empty() {
             bail!("endpoint {endpoint:?} has no host");
         }
-        Ok(HttpConn {
-            authority: authority.to_owned(),
-            stream: None,
-        })
+        Ok(HttpConn { authority: authority.to_owned(), stream: None })
     }
 
     pub(crate) async fn get(&mut self, path_and_query: &str) -> Result<Response> {
         self.request("GET", path_and_query, None, b"").await
     }
 
-    pub(crate) async fn post(
-        &mut self,
-        path: &str,
-        content_type: &str,
-        body: &[u8],
-    ) -> Result<Response> {
+    pub(crate) async fn post(&mut self, path: &str, content_type: &str, body: &[u8]) -> Result<Response> {
         self.request("POST", path, Some(content_type), body).await
     }
 
-    async fn request(
-        &mut self,
-        method: &str,
-        path: &str,
-        content_type: Option<&str>,
-        body: &[u8],
-    ) -> Result<Response> {
+    async fn request(&mut self, method: &str, path: &str, content_type: Option<&str>, body: &[u8]) -> Result<Response> {
         let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.authority);
         if let Some(ct) = content_type {
             head.push_str(&format!("Content-Type: {ct}\r\n"));
@@ -161,16 +146,14 @@ async fn exchange(
         }
     }
     let mut body_out = Vec::new();
-    let no_body =
-        method == "HEAD" || status == 204 || status == 304 || (100..200).contains(&status);
+    let no_body = method == "HEAD" || status == 204 || status == 304 || (100..200).contains(&status);
     if no_body {
     } else if chunked {
         loop {
             line.clear();
             stream.read_line(&mut line).await?;
             let size_text = line.trim().split(';').next().unwrap_or_default();
-            let size = usize::from_str_radix(size_text, 16)
-                .with_context(|| format!("bad chunk size {line:?}"))?;
+            let size = usize::from_str_radix(size_text, 16).with_context(|| format!("bad chunk size {line:?}"))?;
             if size == 0 {
                 // Trailers until the empty line.
                 loop {
@@ -194,13 +177,7 @@ async fn exchange(
         stream.read_to_end(&mut body_out).await?;
         keep_alive = false;
     }
-    Ok((
-        Response {
-            status,
-            body: body_out,
-        },
-        keep_alive,
-    ))
+    Ok((Response { status, body: body_out }, keep_alive))
 }
 
 /// Percent-encodes a query-string component (everything but RFC 3986 unreserved characters).
@@ -223,10 +200,7 @@ mod tests {
 
     #[test]
     fn encodes_query_components() {
-        assert_eq!(
-            encode_component("max_over_time(a{b=\"c\"}[1m])"),
-            "max_over_time%28a%7Bb%3D%22c%22%7D%5B1m%5D%29"
-        );
+        assert_eq!(encode_component("max_over_time(a{b=\"c\"}[1m])"), "max_over_time%28a%7Bb%3D%22c%22%7D%5B1m%5D%29");
     }
 
     #[tokio::test]
@@ -260,10 +234,7 @@ mod tests {
             }
         });
         let mut conn = HttpConn::new(&format!("http://{addr}/")).unwrap();
-        let r = conn
-            .post("/api/v1/import", "application/json", b"{\"a\":1}\n")
-            .await
-            .unwrap();
+        let r = conn.post("/api/v1/import", "application/json", b"{\"a\":1}\n").await.unwrap();
         assert_eq!((r.status, r.body.len()), (204, 0));
         let r = conn.get("/x").await.unwrap();
         assert_eq!((r.status, r.text().as_str()), (200, "hello"));

@@ -32,6 +32,8 @@ pub(crate) struct IngestConfig {
     pub(crate) streams: usize,
     pub(crate) form: Form,
     pub(crate) progress: bool,
+    /// A request unanswered for this long fails the run.
+    pub(crate) request_timeout: Duration,
 }
 
 /// The one-line JSON summary.
@@ -76,12 +78,7 @@ impl Latency {
         }
         ms.sort_by(f64::total_cmp);
         let at = |q: f64| ms[((q * ms.len() as f64).ceil() as usize).clamp(1, ms.len()) - 1];
-        Latency {
-            p50: round3(at(0.50)),
-            p90: round3(at(0.90)),
-            p99: round3(at(0.99)),
-            max: round3(at(1.0)),
-        }
+        Latency { p50: round3(at(0.50)), p90: round3(at(0.90)), p99: round3(at(0.99)), max: round3(at(1.0)) }
     }
 }
 
@@ -105,11 +102,7 @@ impl Conn {
         match self {
             Conn::Stratus(c) => c.put(p.body.clone()).await.map_err(|s| {
                 let msg = format!("{:?}: {}", s.code(), s.message());
-                if is_throttled(&s) {
-                    SendError::Throttled(msg)
-                } else {
-                    SendError::Failed(msg)
-                }
+                if is_throttled(&s) { SendError::Throttled(msg) } else { SendError::Failed(msg) }
             }),
             Conn::Vm(c) => match c.import(&p.body).await {
                 Ok(()) => Ok(p.samples),
@@ -162,24 +155,22 @@ pub(crate) async fn ingest(workload: Workload, cfg: IngestConfig) -> Result<Summ
     let (tx, mut rx) = mpsc::channel::<Vec<Payload>>(2);
     let producer = {
         let cfg = cfg.clone();
-        std::thread::Builder::new()
-            .name("loadgen-producer".into())
-            .spawn(move || {
-                let enc = Encoder::new(&cfg.namespace, &workload.hosts());
-                for phase in workload.phases() {
-                    let payloads: Vec<Payload> = phase
-                        .batches
-                        .iter()
-                        .flat_map(|b| match cfg.target {
-                            Target::Stratus => enc.stratus(b, cfg.form),
-                            Target::Vm => vec![enc.vm_json_lines(b)],
-                        })
-                        .collect();
-                    if tx.blocking_send(payloads).is_err() {
-                        return;
-                    }
+        std::thread::Builder::new().name("loadgen-producer".into()).spawn(move || {
+            let enc = Encoder::new(&cfg.namespace, &workload.hosts());
+            for phase in workload.phases() {
+                let payloads: Vec<Payload> = phase
+                    .batches
+                    .iter()
+                    .flat_map(|b| match cfg.target {
+                        Target::Stratus => enc.stratus(b, cfg.form),
+                        Target::Vm => vec![enc.vm_json_lines(b)],
+                    })
+                    .collect();
+                if tx.blocking_send(payloads).is_err() {
+                    return;
                 }
-            })?
+            }
+        })?
     };
 
     let mut conns = Vec::with_capacity(cfg.streams);
@@ -206,13 +197,10 @@ pub(crate) async fn ingest(workload: Workload, cfg: IngestConfig) -> Result<Summ
     let mut started: Option<Instant> = None;
     while let Some(items) = rx.recv().await {
         started.get_or_insert_with(Instant::now);
-        let queue = Arc::new(PhaseQueue {
-            items,
-            next: AtomicUsize::new(0),
-        });
+        let queue = Arc::new(PhaseQueue { items, next: AtomicUsize::new(0) });
         let handles: Vec<_> = conns
             .drain(..)
-            .map(|conn| tokio::spawn(worker(conn, queue.clone(), abort.clone(), bar.clone())))
+            .map(|conn| tokio::spawn(worker(conn, queue.clone(), abort.clone(), bar.clone(), cfg.request_timeout)))
             .collect();
         for h in handles {
             let (conn, stats) = h.await?;
@@ -231,21 +219,13 @@ pub(crate) async fn ingest(workload: Workload, cfg: IngestConfig) -> Result<Summ
     Ok(Summary {
         samples_acked: total.acked,
         wall_s: round3(wall_s),
-        samples_per_s: if wall_s > 0.0 {
-            (total.acked as f64 / wall_s).round()
-        } else {
-            0.0
-        },
+        samples_per_s: if wall_s > 0.0 { (total.acked as f64 / wall_s).round() } else { 0.0 },
         requests: total.requests,
         errors: total.errors,
         retries: total.retries,
         latency_ms: Latency::of(total.latencies_ms),
         target: cfg.target.name(),
-        form: if cfg.target == Target::Vm {
-            "json-lines"
-        } else {
-            cfg.form.name()
-        },
+        form: if cfg.target == Target::Vm { "json-lines" } else { cfg.form.name() },
         shape: workload.shape().name(),
         hosts: workload.host_count(),
         hours: workload.points_per_series() as f64 / stratus_bench::POINTS_PER_HOUR as f64,
@@ -265,6 +245,7 @@ async fn worker(
     queue: Arc<PhaseQueue>,
     abort: Arc<AtomicBool>,
     bar: ProgressBar,
+    timeout: Duration,
 ) -> (Conn, WorkerStats) {
     let mut stats = WorkerStats::default();
     while !abort.load(Ordering::Relaxed) {
@@ -277,7 +258,11 @@ async fn worker(
         stats.sent += p.samples;
         stats.bytes += p.body.len() as u64;
         loop {
-            match conn.send(p).await {
+            let outcome = match tokio::time::timeout(timeout, conn.send(p)).await {
+                Ok(outcome) => outcome,
+                Err(_) => Err(SendError::Failed(format!("no answer within {timeout:?}"))),
+            };
+            match outcome {
                 Ok(acked) => {
                     stats.latencies_ms.push(t0.elapsed().as_secs_f64() * 1e3);
                     stats.acked += acked;
@@ -313,12 +298,7 @@ fn process_cpu_s() -> f64 {
         return 0.0;
     };
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
     (ticks(11) + ticks(12)) / 100.0
 }
 

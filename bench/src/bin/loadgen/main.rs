@@ -118,6 +118,9 @@ struct IngestArgs {
     /// Hide the progress bar.
     #[arg(long)]
     no_progress: bool,
+    /// Fail the run when a request is not answered within this many seconds.
+    #[arg(long, default_value_t = 300)]
+    request_timeout_s: u64,
 }
 
 #[derive(Debug, Args)]
@@ -149,11 +152,7 @@ struct FlushArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("loadgen: cannot start the runtime: {e}");
@@ -186,6 +185,7 @@ async fn run_ingest(a: IngestArgs) -> Result<()> {
         streams: a.streams,
         form: a.form,
         progress: !a.no_progress,
+        request_timeout: Duration::from_secs(a.request_timeout_s),
     };
     let summary = ingest::ingest(workload, cfg).await?;
     println!("{}", serde_json::to_string(&summary)?);
@@ -197,11 +197,7 @@ async fn run_ingest(a: IngestArgs) -> Result<()> {
         );
     }
     if summary.samples_acked != workload.total_samples() {
-        bail!(
-            "server acknowledged {} samples, {} were sent",
-            summary.samples_acked,
-            workload.total_samples()
-        );
+        bail!("server acknowledged {} samples, {} were sent", summary.samples_acked, workload.total_samples());
     }
     Ok(())
 }
@@ -288,9 +284,7 @@ async fn run_flush(a: FlushArgs) -> Result<()> {
         Target::Vm => {
             let workload = a.workload.workload(Shape::Tsbs);
             let mut c = vm::VmConn::new(&a.workload.endpoint)?;
-            c.flush(&workload, Duration::from_secs(a.timeout_s))
-                .await
-                .context("VictoriaMetrics flush")?
+            c.flush(&workload, Duration::from_secs(a.timeout_s)).await.context("VictoriaMetrics flush")?
         }
     };
     println!("{v}");
@@ -298,9 +292,7 @@ async fn run_flush(a: FlushArgs) -> Result<()> {
 }
 
 fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 #[cfg(test)]

@@ -7,9 +7,7 @@ use anyhow::{Context, Result};
 use prost::Message as _;
 use stratus_bench::{FIELDS, Host, QueryWindow};
 use stratus_proto::v1::metrics_service_client::MetricsServiceClient;
-use stratus_proto::v1::{
-    Dimension, FlushRequest, GetMetricStatisticsRequest, PutMetricDataResponse,
-};
+use stratus_proto::v1::{Dimension, FlushRequest, GetMetricStatisticsRequest, PutMetricDataResponse};
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::codegen::Bytes;
 use tonic::codegen::http::uri::PathAndQuery;
@@ -41,26 +39,14 @@ impl StratusConn {
             .connect()
             .await
             .with_context(|| format!("connecting to {endpoint}"))?;
-        Ok(StratusConn {
-            grpc: tonic::client::Grpc::new(channel.clone()),
-            channel,
-        })
+        Ok(StratusConn { grpc: tonic::client::Grpc::new(channel.clone()), channel })
     }
 
     /// Sends one pre-encoded `PutMetricDataRequest`; returns `samples_accepted`.
     pub(crate) async fn put(&mut self, body: Bytes) -> Result<u64, Status> {
-        self.grpc
-            .ready()
-            .await
-            .map_err(|e| Status::unavailable(format!("connection not ready: {e}")))?;
-        let resp: tonic::Response<PutMetricDataResponse> = self
-            .grpc
-            .unary(
-                tonic::Request::new(body),
-                PathAndQuery::from_static(PUT_PATH),
-                RawCodec,
-            )
-            .await?;
+        self.grpc.ready().await.map_err(|e| Status::unavailable(format!("connection not ready: {e}")))?;
+        let resp: tonic::Response<PutMetricDataResponse> =
+            self.grpc.unary(tonic::Request::new(body), PathAndQuery::from_static(PUT_PATH), RawCodec).await?;
         Ok(resp.into_inner().samples_accepted)
     }
 
@@ -70,45 +56,25 @@ impl StratusConn {
 
     /// q1: Maximum of usage_user for one host over the window, period 60. Returns the number of
     /// datapoints.
-    pub(crate) async fn q1(
-        &mut self,
-        namespace: &str,
-        host: &Host,
-        w: &QueryWindow,
-    ) -> Result<usize> {
+    pub(crate) async fn q1(&mut self, namespace: &str, host: &Host, w: &QueryWindow) -> Result<usize> {
         let req = GetMetricStatisticsRequest {
             namespace: namespace.to_owned(),
             metric_name: FIELDS[0].to_owned(),
-            dimensions: host
-                .dimensions()
-                .map(|(n, v)| Dimension {
-                    name: n.to_owned(),
-                    value: v.to_owned(),
-                })
-                .collect(),
+            dimensions: host.dimensions().map(|(n, v)| Dimension { name: n.to_owned(), value: v.to_owned() }).collect(),
             start_time: Some(timestamp(w.start_ms)),
             end_time: Some(timestamp(w.end_ms)),
             period: stratus_bench::Q1_PERIOD_S,
             statistics: vec!["Maximum".to_owned()],
             unit: String::new(),
         };
-        let resp = self
-            .client()
-            .get_metric_statistics(req)
-            .await
-            .context("GetMetricStatistics")?;
+        let resp = self.client().get_metric_statistics(req).await.context("GetMetricStatistics")?;
         Ok(resp.into_inner().datapoints.len())
     }
 
     /// Seals the head (and compacts if asked); returns the server's figures as JSON.
     pub(crate) async fn flush(&mut self, compact: bool) -> Result<serde_json::Value> {
         let started = Instant::now();
-        let r = self
-            .client()
-            .flush(FlushRequest { compact })
-            .await
-            .context("Flush")?
-            .into_inner();
+        let r = self.client().flush(FlushRequest { compact }).await.context("Flush")?.into_inner();
         Ok(serde_json::json!({
             "target": "stratus",
             "compact": compact,
@@ -161,8 +127,6 @@ impl Decoder for ResponseDecoder {
     type Error = Status;
 
     fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<PutMetricDataResponse>, Status> {
-        PutMetricDataResponse::decode(src)
-            .map(Some)
-            .map_err(|e| Status::internal(format!("bad response: {e}")))
+        PutMetricDataResponse::decode(src).map(Some).map_err(|e| Status::internal(format!("bad response: {e}")))
     }
 }

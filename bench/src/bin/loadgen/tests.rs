@@ -8,9 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use stratus_bench::{Shape, Workload};
 use stratus_proto::v1::metrics_service_server::{MetricsService, MetricsServiceServer};
 use stratus_proto::v1::{
-    Datapoint, FlushRequest, FlushResponse, GetMetricStatisticsRequest,
-    GetMetricStatisticsResponse, ListMetricsRequest, ListMetricsResponse, PutMetricDataRequest,
-    PutMetricDataResponse,
+    Datapoint, FlushRequest, FlushResponse, GetMetricStatisticsRequest, GetMetricStatisticsResponse,
+    ListMetricsRequest, ListMetricsResponse, PutMetricDataRequest, PutMetricDataResponse,
 };
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
@@ -42,32 +41,23 @@ impl MetricsService for Fake {
         if req.namespace != "Benchmark/CPU" {
             return Err(Status::invalid_argument("MissingParameter: namespace"));
         }
-        self.max_datums
-            .fetch_max(req.metric_data.len() as u64, Ordering::Relaxed);
+        self.max_datums.fetch_max(req.metric_data.len() as u64, Ordering::Relaxed);
         let mut stored = self.stored.lock().unwrap();
         let mut n = 0;
         for s in &req.series {
             assert_eq!(s.storage_resolution, 1);
             for (t, v) in s.timestamps_ms.iter().zip(&s.values) {
-                stored.insert(
-                    (s.metric_name.clone(), s.dimensions[0].value.clone(), *t),
-                    *v,
-                );
+                stored.insert((s.metric_name.clone(), s.dimensions[0].value.clone(), *t), *v);
                 n += 1;
             }
         }
         for d in &req.metric_data {
             let ts = d.timestamp.unwrap();
             let t = ts.seconds * 1000 + i64::from(ts.nanos / 1_000_000);
-            stored.insert(
-                (d.metric_name.clone(), d.dimensions[0].value.clone(), t),
-                d.value.unwrap(),
-            );
+            stored.insert((d.metric_name.clone(), d.dimensions[0].value.clone(), t), d.value.unwrap());
             n += 1;
         }
-        Ok(Response::new(PutMetricDataResponse {
-            samples_accepted: n,
-        }))
+        Ok(Response::new(PutMetricDataResponse { samples_accepted: n }))
     }
 
     async fn get_metric_statistics(
@@ -80,28 +70,17 @@ impl MetricsService for Fake {
         assert_eq!(req.dimensions.len(), 10);
         let span = req.end_time.unwrap().seconds - req.start_time.unwrap().seconds;
         let datapoints = (0..span / 60).map(|_| Datapoint::default()).collect();
-        Ok(Response::new(GetMetricStatisticsResponse {
-            label: req.metric_name,
-            datapoints,
-        }))
+        Ok(Response::new(GetMetricStatisticsResponse { label: req.metric_name, datapoints }))
     }
 
-    async fn list_metrics(
-        &self,
-        _: Request<ListMetricsRequest>,
-    ) -> Result<Response<ListMetricsResponse>, Status> {
+    async fn list_metrics(&self, _: Request<ListMetricsRequest>) -> Result<Response<ListMetricsResponse>, Status> {
         Err(Status::unimplemented("not in the fake"))
     }
 
     async fn flush(&self, req: Request<FlushRequest>) -> Result<Response<FlushResponse>, Status> {
         assert!(req.into_inner().compact);
         let n = self.stored.lock().unwrap().len() as u64;
-        Ok(Response::new(FlushResponse {
-            samples_sealed: n,
-            blocks: 1,
-            block_bytes: n,
-            samples_on_disk: n,
-        }))
+        Ok(Response::new(FlushResponse { samples_sealed: n, blocks: 1, block_bytes: n, samples_on_disk: n }))
     }
 }
 
@@ -128,6 +107,7 @@ fn config(target: Target, endpoint: &str, form: Form) -> IngestConfig {
         streams: 3,
         form,
         progress: false,
+        request_timeout: std::time::Duration::from_secs(60),
     }
 }
 
@@ -135,9 +115,7 @@ fn config(target: Target, endpoint: &str, form: Form) -> IngestConfig {
 async fn ingests_every_sample_retrying_throttled_requests() {
     let (endpoint, fake) = start_fake().await;
     let w = Workload::new(15, 1, Shape::Round2, 3, END);
-    let s = ingest::ingest(w, config(Target::Stratus, &endpoint, Form::Bulk))
-        .await
-        .unwrap();
+    let s = ingest::ingest(w, config(Target::Stratus, &endpoint, Form::Bulk)).await.unwrap();
     assert_eq!(s.samples_acked, w.total_samples());
     assert_eq!(s.errors, 0);
     assert_eq!(s.requests, 2 * 2); // 2 phases × 2 batches (10 + 5 hosts)
@@ -148,11 +126,7 @@ async fn ingests_every_sample_retrying_throttled_requests() {
     // Spot-check a value against the generator.
     let phase = w.phases().next().unwrap();
     let chunk = &phase.batches[1].series[7];
-    let key = (
-        chunk.field_name().to_owned(),
-        format!("host_{}", chunk.host),
-        phase.batches[1].start_ms + 30_000,
-    );
+    let key = (chunk.field_name().to_owned(), format!("host_{}", chunk.host), phase.batches[1].start_ms + 30_000);
     assert_eq!(stored[&key], chunk.values[3]);
 }
 
@@ -160,9 +134,7 @@ async fn ingests_every_sample_retrying_throttled_requests() {
 async fn datums_form_splits_at_1000() {
     let (endpoint, fake) = start_fake().await;
     let w = Workload::new(10, 1, Shape::Tsbs, 3, END);
-    let s = ingest::ingest(w, config(Target::Stratus, &endpoint, Form::Datums))
-        .await
-        .unwrap();
+    let s = ingest::ingest(w, config(Target::Stratus, &endpoint, Form::Datums)).await.unwrap();
     assert_eq!(s.samples_acked, w.total_samples());
     assert_eq!(s.requests, 36);
     assert_eq!(fake.max_datums.load(Ordering::Relaxed), 1000);
@@ -186,12 +158,7 @@ async fn q1_and_flush_against_stratus() {
     let w = Workload::new(10, 2, Shape::Tsbs, 3, END);
     let mut c = stratus::StratusConn::connect(&endpoint).await.unwrap();
     for win in w.q1_windows(1, 3) {
-        assert_eq!(
-            c.q1("Benchmark/CPU", &w.host(win.host), &win)
-                .await
-                .unwrap(),
-            60
-        );
+        assert_eq!(c.q1("Benchmark/CPU", &w.host(win.host), &win).await.unwrap(), 60);
     }
     let v = c.flush(true).await.unwrap();
     assert_eq!(v["blocks"], 1);
@@ -226,22 +193,14 @@ async fn vm_import_posts_json_lines() {
                     }
                     let mut body = vec![0; len];
                     r.read_exact(&mut body).await.unwrap();
-                    counter.fetch_add(
-                        body.iter().filter(|b| **b == b'\n').count() as u64,
-                        Ordering::Relaxed,
-                    );
-                    r.get_mut()
-                        .write_all(b"HTTP/1.1 204 No Content\r\n\r\n")
-                        .await
-                        .unwrap();
+                    counter.fetch_add(body.iter().filter(|b| **b == b'\n').count() as u64, Ordering::Relaxed);
+                    r.get_mut().write_all(b"HTTP/1.1 204 No Content\r\n\r\n").await.unwrap();
                 }
             });
         }
     });
     let w = Workload::new(20, 1, Shape::Float, 3, END);
-    let s = ingest::ingest(w, config(Target::Vm, &format!("http://{addr}"), Form::Bulk))
-        .await
-        .unwrap();
+    let s = ingest::ingest(w, config(Target::Vm, &format!("http://{addr}"), Form::Bulk)).await.unwrap();
     assert_eq!(s.samples_acked, w.total_samples());
     assert_eq!(s.requests, 4);
     assert_eq!(lines.load(Ordering::Relaxed), 2 * 200); // one line per series per phase

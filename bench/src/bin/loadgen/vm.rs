@@ -26,9 +26,7 @@ pub(crate) struct VmConn {
 
 impl VmConn {
     pub(crate) fn new(endpoint: &str) -> Result<Self> {
-        Ok(VmConn {
-            http: HttpConn::new(endpoint)?,
-        })
+        Ok(VmConn { http: HttpConn::new(endpoint)? })
     }
 
     /// Posts one JSON-lines body; VictoriaMetrics answers 204 once the rows are buffered.
@@ -40,16 +38,8 @@ impl VmConn {
             .map_err(|e| ImportError::Failed(format!("{e:#}")))?;
         match r.status {
             s if (200..300).contains(&s) => Ok(()),
-            429 | 503 => Err(ImportError::Throttled(format!(
-                "HTTP {}: {}",
-                r.status,
-                r.text()
-            ))),
-            _ => Err(ImportError::Failed(format!(
-                "HTTP {}: {}",
-                r.status,
-                r.text()
-            ))),
+            429 | 503 => Err(ImportError::Throttled(format!("HTTP {}: {}", r.status, r.text()))),
+            _ => Err(ImportError::Failed(format!("HTTP {}: {}", r.status, r.text()))),
         }
     }
 
@@ -58,11 +48,8 @@ impl VmConn {
     /// the ends of the window's minute buckets: 60 points, as GetMetricStatistics returns 60
     /// buckets `[t, t+1m)`. Returns the number of points.
     pub(crate) async fn q1(&mut self, host: &Host, w: &QueryWindow) -> Result<usize> {
-        let query = format!(
-            "max_over_time({}{{hostname=\"{}\"}}[1m])",
-            crate::encode::vm_metric_name(0),
-            host.hostname()
-        );
+        let query =
+            format!("max_over_time({}{{hostname=\"{}\"}}[1m])", crate::encode::vm_metric_name(0), host.hostname());
         let path = format!(
             "/api/v1/query_range?query={}&start={}&end={}&step=60&nocache=1",
             encode_component(&query),
@@ -71,35 +58,20 @@ impl VmConn {
         );
         let r = self.http.get(&path).await?;
         let v = json_ok(&r, "query_range")?;
-        let result = v["data"]["result"]
-            .as_array()
-            .context("query_range: no data.result")?;
-        Ok(result
-            .iter()
-            .map(|s| s["values"].as_array().map_or(0, Vec::len))
-            .sum())
+        let result = v["data"]["result"].as_array().context("query_range: no data.result")?;
+        Ok(result.iter().map(|s| s["values"].as_array().map_or(0, Vec::len)).sum())
     }
 
     /// `force_flush`, then `force_merge` repeated until every storage partition of the span has
     /// one part and no merge runs (or `timeout` passes).
-    pub(crate) async fn flush(
-        &mut self,
-        workload: &Workload,
-        timeout: Duration,
-    ) -> Result<serde_json::Value> {
+    pub(crate) async fn flush(&mut self, workload: &Workload, timeout: Duration) -> Result<serde_json::Value> {
         let started = Instant::now();
-        ok(
-            &self.http.get("/internal/force_flush").await?,
-            "force_flush",
-        )?;
+        ok(&self.http.get("/internal/force_flush").await?, "force_flush")?;
         let partitions = month_partitions(workload.start_ms(), workload.end_ms());
         let mut merges = 0;
         let mut parts;
         loop {
-            ok(
-                &self.http.get("/internal/force_merge").await?,
-                "force_merge",
-            )?;
+            ok(&self.http.get("/internal/force_merge").await?, "force_merge")?;
             merges += 1;
             // force_merge runs in the background: wait until merges stop.
             let mut idle = 0;
@@ -194,8 +166,7 @@ fn ok(r: &Response, what: &str) -> Result<()> {
 
 fn json_ok(r: &Response, what: &str) -> Result<serde_json::Value> {
     ok(r, what)?;
-    let v: serde_json::Value =
-        serde_json::from_slice(&r.body).with_context(|| format!("{what}: bad JSON"))?;
+    let v: serde_json::Value = serde_json::from_slice(&r.body).with_context(|| format!("{what}: bad JSON"))?;
     if v["status"] != "success" {
         bail!("{what}: {}", r.text());
     }
@@ -211,13 +182,7 @@ mod tests {
         let text = "vm_parts{type=\"storage/small\"} 3\nvm_parts{type=\"storage/big\"} 1\n\
                     vm_parts{type=\"indexdb\"} 7\nvm_active_merges{type=\"storage/small\"} 1\n\
                     vm_active_merges{type=\"indexdb\"} 4\nvm_rows 5\n";
-        assert_eq!(
-            parse_metrics(text),
-            VmMetrics {
-                parts: 4,
-                active_merges: 1
-            }
-        );
+        assert_eq!(parse_metrics(text), VmMetrics { parts: 4, active_merges: 1 });
     }
 
     #[test]
