@@ -185,6 +185,10 @@ measure() {
   if ! bg_wait timeout 1800 "$LOADGEN" flush "${common[@]}" >"$run/flush.json" 2>"$run/flush.err"; then
     cat "$run/flush.err" >&2; die "$target flush failed"
   fi
+  local c2
+  c2=$(cpu_ticks "$pid")
+  record "$target" "$shape" "$round" flush_cpu_s "$(calc "($c2 - $c1) / $CLK_TCK")"
+  record "$target" "$shape" "$round" per_cpu_s_with_flush "$(calc "$SAMPLES * $CLK_TCK / (($c2 - $c0) > 0 ? ($c2 - $c0) : 1)")"
   if [[ $target == stratus ]]; then
     local bb sod
     bb=$(json_num "$run/flush.json" block_bytes); sod=$(json_num "$run/flush.json" samples_on_disk)
@@ -200,7 +204,7 @@ measure() {
   record "$target" "$shape" "$round" disk_bytes "$bytes"
   record "$target" "$shape" "$round" bytes_per_sample "$(calc "$bytes / $SAMPLES")"
 
-  if ! bg_wait timeout 600 "$LOADGEN" query "${common[@]}" >"$run/query.json" 2>"$run/query.err"; then
+  if ! bg_wait timeout 600 "$LOADGEN" query "${common[@]}" --shape "$shape" >"$run/query.json" 2>"$run/query.err"; then
     cat "$run/query.err" >&2; die "$target q1 failed"
   fi
   record "$target" "$shape" "$round" q1_ms "$(json_num "$run/query.json" median_ms)"
@@ -297,6 +301,7 @@ REPORT="$WORK/report.md"
   echo "|---|---|---|---|---|---|---|"
   for shape in $SHAPES; do
     s_cpu=$(median stratus "$shape" per_cpu_s); v_cpu=$(median vm "$shape" per_cpu_s)
+    s_cpuf=$(median stratus "$shape" per_cpu_s_with_flush); v_cpuf=$(median vm "$shape" per_cpu_s_with_flush)
     s_wall=$(median stratus "$shape" per_wall_s); v_wall=$(median vm "$shape" per_wall_s)
     s_srv=$(median stratus "$shape" server_cpu_s); v_srv=$(median vm "$shape" server_cpu_s)
     s_bps=$(median stratus "$shape" bytes_per_sample); v_bps=$(median vm "$shape" bytes_per_sample)
@@ -308,6 +313,7 @@ REPORT="$WORK/report.md"
     r_rss=$([[ -n "$s_rss" && -n "$v_rss" ]] && calc "$s_rss / $v_rss" || true)
     r_q1=$([[ -n "$s_q1" && -n "$v_q1" ]] && calc "$s_q1 / $v_q1" || true)
     echo "| $shape | ingest samples per server-CPU-second | $(fmt "$s_cpu" rate) | $(fmt "$v_cpu" rate) | $(ratio "$s_cpu" "$v_cpu") | ≥ 2× VM | $(verdict "$r_cpu" ">=" 2) |"
+    echo "| $shape | same, counting the flush/merge CPU too | $(fmt "$s_cpuf" rate) | $(fmt "$v_cpuf" rate) | $(ratio "$s_cpuf" "$v_cpuf") | | |"
     echo "| $shape | server CPU during ingest | $(fmt "$s_srv" s) | $(fmt "$v_srv" s) | $(ratio "$s_srv" "$v_srv") | | |"
     echo "| $shape | ingest wall-clock samples/s | $(fmt "$s_wall" rate) | $(fmt "$v_wall" rate) | $(ratio "$s_wall" "$v_wall") | ≥ 1.5× VM | $(verdict "$r_wall" ">=" 1.5) |"
     echo "| $shape | bytes/sample on disk (du after flush) | $(fmt "$s_bps" bps) | $(fmt "$v_bps" bps) | $(ratio "$s_bps" "$v_bps") | ≤ $(bytes_bar "$shape") | $(verdict "$s_bps" "<=" "$(bytes_bar "$shape")") |"

@@ -72,10 +72,7 @@ pub const Q1_PERIOD_S: i32 = 60;
 
 /// TSBS regions and their datacenters.
 const REGIONS: [(&str, &[&str]); 9] = [
-    (
-        "us-east-1",
-        &["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1e"],
-    ),
+    ("us-east-1", &["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1e"]),
     ("us-west-1", &["us-west-1a", "us-west-1b"]),
     ("us-west-2", &["us-west-2a", "us-west-2b", "us-west-2c"]),
     ("eu-west-1", &["eu-west-1a", "eu-west-1b", "eu-west-1c"]),
@@ -146,11 +143,7 @@ pub struct UnknownShape(pub String);
 
 impl fmt::Display for UnknownShape {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "unknown value shape {:?} (expected tsbs, round2 or float)",
-            self.0
-        )
+        write!(f, "unknown value shape {:?} (expected tsbs, round2 or float)", self.0)
     }
 }
 
@@ -185,10 +178,7 @@ impl Host {
 
     /// `(key, value)` pairs in [`TAG_KEYS`] order.
     pub fn dimensions(&self) -> impl Iterator<Item = (&'static str, &str)> + '_ {
-        TAG_KEYS
-            .iter()
-            .copied()
-            .zip(self.tags.iter().map(String::as_str))
+        TAG_KEYS.iter().copied().zip(self.tags.iter().map(String::as_str))
     }
 }
 
@@ -212,13 +202,7 @@ impl Workload {
     /// Like [`Workload::new`] with the span given in points per series (10 s each).
     pub fn with_points(hosts: usize, points: usize, shape: Shape, seed: u64, end_ms: i64) -> Self {
         let end_ms = end_ms - end_ms.rem_euclid(INTERVAL_MS);
-        Workload {
-            hosts,
-            points,
-            shape,
-            seed,
-            end_ms,
-        }
+        Workload { hosts, points, shape, seed, end_ms }
     }
 
     /// Number of hosts.
@@ -300,11 +284,19 @@ impl Workload {
             .flat_map(|h| (0..FIELDS.len()).map(move |f| (h, f)))
             .map(|(h, f)| Walk::new(derive_seed(self.seed, STREAM_WALK, h as u64, f as u64)))
             .collect();
-        Phases {
-            workload: *self,
-            walks,
-            next: 0,
-        }
+        Phases { workload: *self, walks, next: 0 }
+    }
+
+    /// Every value of one series over the whole span, in time order (point `i` is at
+    /// [`Workload::timestamp_ms`]`(i)`): the same values the schedule yields, generated alone.
+    pub fn series_values(&self, host: usize, field: usize) -> Vec<f64> {
+        let mut walk = Walk::new(derive_seed(self.seed, STREAM_WALK, host as u64, field as u64));
+        (0..self.points).map(|_| self.shape.apply(walk.next_value())).collect()
+    }
+
+    /// Timestamp of point `i` of every series.
+    pub fn timestamp_ms(&self, i: usize) -> i64 {
+        self.start_ms() + i as i64 * INTERVAL_MS
     }
 
     /// `count` q1 draws (one host, one hour, minute-aligned start inside the span) from `seed`.
@@ -322,11 +314,7 @@ impl Workload {
             .map(|_| {
                 let host = rng.below(self.hosts as u64) as usize;
                 let start_ms = first + rng.below(starts) as i64 * 60_000;
-                QueryWindow {
-                    host,
-                    start_ms,
-                    end_ms: start_ms + Q1_WINDOW_MS,
-                }
+                QueryWindow { host, start_ms, end_ms: start_ms + Q1_WINDOW_MS }
             })
             .collect()
     }
@@ -426,26 +414,13 @@ impl Iterator for Phases {
             for host in hosts.clone() {
                 for field in 0..FIELDS.len() {
                     let walk = &mut self.walks[host * FIELDS.len() + field];
-                    let values = (0..points)
-                        .map(|_| w.shape.apply(walk.next_value()))
-                        .collect();
-                    series.push(SeriesChunk {
-                        host,
-                        field,
-                        values,
-                    });
+                    let values = (0..points).map(|_| w.shape.apply(walk.next_value())).collect();
+                    series.push(SeriesChunk { host, field, values });
                 }
             }
-            batches.push(Batch {
-                hosts,
-                start_ms,
-                series,
-            });
+            batches.push(Batch { hosts, start_ms, series });
         }
-        let phase = Phase {
-            index: self.next,
-            batches,
-        };
+        let phase = Phase { index: self.next, batches };
         self.next += 1;
         Some(phase)
     }
@@ -471,11 +446,7 @@ impl Walk {
     fn new(seed: u64) -> Self {
         let mut rng = Xoshiro256::new(seed);
         let state = rng.uniform() * 100.0;
-        Walk {
-            rng,
-            state,
-            started: false,
-        }
+        Walk { rng, state, started: false }
     }
 
     fn next_value(&mut self) -> f64 {
@@ -499,11 +470,7 @@ fn derive_seed(seed: u64, kind: u64, a: u64, b: u64) -> u64 {
     const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut h = mix64(seed.wrapping_add(GOLDEN));
     for part in [kind, a, b] {
-        h = mix64(
-            h ^ part
-                .wrapping_mul(GOLDEN)
-                .wrapping_add(0x632b_e59b_d9b4_e019),
-        );
+        h = mix64(h ^ part.wrapping_mul(GOLDEN).wrapping_add(0x632b_e59b_d9b4_e019));
     }
     h
 }
@@ -522,10 +489,7 @@ impl Xoshiro256 {
             x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
             mix64(x)
         };
-        Xoshiro256 {
-            s: [next(), next(), next(), next()],
-            spare_normal: None,
-        }
+        Xoshiro256 { s: [next(), next(), next(), next()], spare_normal: None }
     }
 
     fn next_u64(&mut self) -> u64 {

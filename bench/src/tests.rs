@@ -32,29 +32,11 @@ fn pinned_values_never_change() {
     // Guards the inline PRNG: if this changes, every published figure's data changed.
     let w = Workload::new(2, 1, Shape::Round2, 1, END);
     let phase = w.phases().next().unwrap();
-    assert_eq!(
-        phase.batches[0].series[0].values[..4],
-        [31.32, 30.44, 31.54, 31.31]
-    );
-    assert_eq!(
-        phase.batches[0].series[13].values[..4],
-        [57.98, 57.64, 57.36, 58.31]
-    );
+    assert_eq!(phase.batches[0].series[0].values[..4], [31.32, 30.44, 31.54, 31.31]);
+    assert_eq!(phase.batches[0].series[13].values[..4], [57.98, 57.64, 57.36, 58.31]);
     assert_eq!(
         w.host(1).tags,
-        [
-            "host_1",
-            "us-west-2",
-            "us-west-2c",
-            "87",
-            "Ubuntu15.10",
-            "x64",
-            "LON",
-            "8",
-            "0",
-            "staging"
-        ]
-        .map(String::from)
+        ["host_1", "us-west-2", "us-west-2c", "87", "Ubuntu15.10", "x64", "LON", "8", "0", "staging"].map(String::from)
     );
     assert_eq!(mix64(0), 0);
     assert_eq!(Xoshiro256::new(0).next_u64(), 0x99ec_5f36_cb75_f2b4);
@@ -69,10 +51,7 @@ fn host_data_does_not_depend_on_host_count() {
     small.sort_by_key(|x| (x.0, x.1, x.2));
     large.sort_by_key(|x| (x.0, x.1, x.2));
     assert_eq!(small, large);
-    assert_eq!(
-        Workload::new(3, 1, Shape::Float, 3, END).host(2),
-        Workload::new(30, 1, Shape::Float, 3, END).host(2)
-    );
+    assert_eq!(Workload::new(3, 1, Shape::Float, 3, END).host(2), Workload::new(30, 1, Shape::Float, 3, END).host(2));
 }
 
 #[test]
@@ -80,13 +59,9 @@ fn values_stay_in_range_and_walk_moves() {
     for shape in Shape::ALL {
         let w = Workload::new(20, 3, shape, 11, END);
         let samples = all_samples(&w);
-        assert!(
-            samples.iter().all(|s| (0.0..=100.0).contains(&s.3)),
-            "{shape}"
-        );
+        assert!(samples.iter().all(|s| (0.0..=100.0).contains(&s.3)), "{shape}");
         // Some series hit the clamp over 3 h of 1-sigma steps; none stays constant.
-        let distinct: std::collections::HashSet<u64> =
-            samples.iter().map(|s| s.3.to_bits()).collect();
+        let distinct: std::collections::HashSet<u64> = samples.iter().map(|s| s.3.to_bits()).collect();
         assert!(distinct.len() > 50, "{shape}: {}", distinct.len());
     }
 }
@@ -114,11 +89,7 @@ fn shapes_are_exact() {
         assert!(decimals <= 2, "{text}");
         assert_eq!(text.parse::<f64>().unwrap(), s.3);
     }
-    assert!(round2.iter().any(|s| {
-        format!("{}", s.3)
-            .split_once('.')
-            .is_some_and(|(_, d)| d.len() == 2)
-    }));
+    assert!(round2.iter().any(|s| { format!("{}", s.3).split_once('.').is_some_and(|(_, d)| d.len() == 2) }));
 
     // The shapes are views of the same walk.
     let float = all_samples(&Workload::new(10, 2, Shape::Float, 5, END));
@@ -126,11 +97,7 @@ fn shapes_are_exact() {
         assert_eq!(f.3.trunc(), t.3);
         assert_eq!(Shape::Round2.apply(f.3), r.3);
     }
-    assert!(
-        float
-            .iter()
-            .any(|s| s.3.fract() != 0.0 && Shape::Round2.apply(s.3) != s.3)
-    );
+    assert!(float.iter().any(|s| s.3.fract() != 0.0 && Shape::Round2.apply(s.3) != s.3));
 }
 
 #[test]
@@ -180,19 +147,13 @@ fn span_ends_at_rounded_end() {
     assert_eq!(w.start_ms(), 1_700_000_120_000 - 3_600_000);
     let samples = all_samples(&w);
     assert_eq!(samples.first().unwrap().2, w.start_ms());
-    assert_eq!(
-        samples.iter().map(|s| s.2).max().unwrap(),
-        w.end_ms() - INTERVAL_MS
-    );
+    assert_eq!(samples.iter().map(|s| s.2).max().unwrap(), w.end_ms() - INTERVAL_MS);
     // A partial last phase.
     let w = Workload::with_points(2, 200, Shape::Tsbs, 1, END);
     let phases: Vec<Phase> = w.phases().collect();
     assert_eq!(phases.len(), 2);
     assert_eq!(phases[1].batches[0].series[0].values.len(), 20);
-    assert_eq!(
-        phases.iter().map(Phase::samples).sum::<u64>(),
-        w.total_samples()
-    );
+    assert_eq!(phases.iter().map(Phase::samples).sum::<u64>(), w.total_samples());
 }
 
 #[test]
@@ -212,8 +173,7 @@ fn hosts_use_tsbs_lists() {
         assert!(ENVIRONMENT_CHOICES.contains(&h.tags[9].as_str()));
         assert_eq!(h.dimensions().count(), 10);
     }
-    let regions: std::collections::HashSet<&str> =
-        hosts.iter().map(|h| h.tags[1].as_str()).collect();
+    let regions: std::collections::HashSet<&str> = hosts.iter().map(|h| h.tags[1].as_str()).collect();
     assert_eq!(regions.len(), REGIONS.len());
 }
 
@@ -231,11 +191,7 @@ fn q1_windows_inside_span() {
     }
     assert_ne!(q[0], q[1]);
     assert_ne!(w.q1_windows(43, 22), q);
-    assert!(
-        Workload::with_points(3, 100, Shape::Tsbs, 1, END)
-            .q1_windows(1, 5)
-            .is_empty()
-    );
+    assert!(Workload::with_points(3, 100, Shape::Tsbs, 1, END).q1_windows(1, 5).is_empty());
 }
 
 #[test]
@@ -244,4 +200,18 @@ fn shape_names_round_trip() {
         assert_eq!(s.name().parse::<Shape>().unwrap(), s);
     }
     assert!("int".parse::<Shape>().is_err());
+}
+
+#[test]
+fn one_series_alone_matches_the_schedule() {
+    let w = Workload::new(13, 2, Shape::Round2, 9, END);
+    let samples = all_samples(&w);
+    for (host, field) in [(0, 0), (12, 9), (7, 3)] {
+        let mut from_schedule: Vec<(i64, f64)> =
+            samples.iter().filter(|s| s.0 == host && s.1 == field).map(|s| (s.2, s.3)).collect();
+        from_schedule.sort_by_key(|s| s.0);
+        let alone: Vec<(i64, f64)> =
+            w.series_values(host, field).into_iter().enumerate().map(|(i, v)| (w.timestamp_ms(i), v)).collect();
+        assert_eq!(from_schedule, alone);
+    }
 }

@@ -10,7 +10,7 @@
 //!   hot paths use. Bit order is LSB-first (see the type docs).
 //! - `gorilla`: the two column stream codecs (timestamps, values).
 //! - `chunk`: the chunk header and the public [`encode_chunk`] / [`decode_chunk`] entry points.
-//! - [`reference`]: a deliberately simple `bitvec` implementation of the same format, used by
+//! - [`reference`](mod@reference): a deliberately simple `bitvec` implementation of the same format, used by
 //!   the property tests as an oracle and by the benches as a baseline.
 //!
 //! **Invariants.**

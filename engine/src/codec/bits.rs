@@ -17,7 +17,11 @@
 
 use super::CodecError;
 
-/// Writes a bit stream into a `Vec<u8>` (LSB-first, see the [module docs](self)).
+/// Writes a bit stream into a `Vec<u8>`.
+///
+/// Bit order (part of the chunk format): LSB-first. Stream bit `i` is bit `i % 8` of byte
+/// `i / 8`, and `write_bits` writes the value's least significant bit first, so the stream is
+/// one long little-endian integer with the first field in its low bits.
 ///
 /// ```
 /// # use stratus_engine::codec::BitWriter;

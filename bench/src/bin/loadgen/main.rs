@@ -15,19 +15,19 @@
 mod encode;
 mod http;
 mod ingest;
+mod query;
 mod stratus;
 mod vm;
 
 use std::process::ExitCode;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use serde::Serialize;
 use stratus_bench::{Shape, Workload};
 
 use crate::encode::Form;
-use crate::ingest::{IngestConfig, round3};
+use crate::ingest::IngestConfig;
 
 /// TSBS cpu-only load generator for Stratus and VictoriaMetrics.
 #[derive(Debug, Parser)]
@@ -136,6 +136,12 @@ struct QueryArgs {
     /// Seed of the host/window draws.
     #[arg(long, default_value_t = 42)]
     query_seed: u64,
+    /// Value shape the data was ingested with (for checking the answers).
+    #[arg(long, default_value = "tsbs")]
+    shape: Shape,
+    /// Do not check the answers against the generator.
+    #[arg(long)]
+    no_verify: bool,
 }
 
 #[derive(Debug, Args)]
@@ -163,7 +169,7 @@ fn main() -> ExitCode {
         match cli.command {
             None => run_ingest(cli.ingest).await,
             Some(Command::Ingest(a)) => run_ingest(a).await,
-            Some(Command::Query(a)) => run_query(a).await,
+            Some(Command::Query(a)) => query::run(a).await,
             Some(Command::Flush(a)) => run_flush(a).await,
         }
     });
@@ -199,79 +205,6 @@ async fn run_ingest(a: IngestArgs) -> Result<()> {
     if summary.samples_acked != workload.total_samples() {
         bail!("server acknowledged {} samples, {} were sent", summary.samples_acked, workload.total_samples());
     }
-    Ok(())
-}
-
-#[derive(Debug, Serialize)]
-struct QuerySummary {
-    query: &'static str,
-    target: &'static str,
-    median_ms: f64,
-    p90_ms: f64,
-    min_ms: f64,
-    max_ms: f64,
-    runs: usize,
-    warmups: usize,
-    mean_points: f64,
-}
-
-async fn run_query(a: QueryArgs) -> Result<()> {
-    let workload = a.workload.workload(Shape::Tsbs);
-    let windows = workload.q1_windows(a.query_seed, a.warmups + a.runs);
-    if windows.is_empty() || a.runs == 0 {
-        bail!("q1 needs at least one host, one hour of data and one run");
-    }
-    let endpoint = &a.workload.endpoint;
-    let mut stratus_conn = None;
-    let mut vm_conn = None;
-    match a.workload.target {
-        Target::Stratus => stratus_conn = Some(stratus::StratusConn::connect(endpoint).await?),
-        Target::Vm => vm_conn = Some(vm::VmConn::new(endpoint)?),
-    }
-    let mut times = Vec::with_capacity(a.runs);
-    let mut points = 0usize;
-    for (i, w) in windows.iter().enumerate() {
-        let host = workload.host(w.host);
-        let t0 = Instant::now();
-        let n = match (&mut stratus_conn, &mut vm_conn) {
-            (Some(c), _) => c.q1(&a.workload.namespace, &host, w).await?,
-            (_, Some(c)) => c.q1(&host, w).await?,
-            _ => unreachable!("one connection is set"),
-        };
-        let ms = t0.elapsed().as_secs_f64() * 1e3;
-        if n == 0 {
-            bail!(
-                "q1 returned no datapoints for {} over [{}, {}): was the data ingested with the same \
-                 --hosts/--hours/--seed/--end-ms?",
-                host.hostname(),
-                w.start_ms,
-                w.end_ms
-            );
-        }
-        if i >= a.warmups {
-            times.push(ms);
-            points += n;
-        }
-    }
-    times.sort_by(f64::total_cmp);
-    let lat = ingest::Latency::of(times.clone());
-    let median = if times.len() % 2 == 1 {
-        times[times.len() / 2]
-    } else {
-        (times[times.len() / 2 - 1] + times[times.len() / 2]) / 2.0
-    };
-    let summary = QuerySummary {
-        query: "q1",
-        target: a.workload.target.name(),
-        median_ms: round3(median),
-        p90_ms: lat.p90,
-        min_ms: round3(times[0]),
-        max_ms: lat.max,
-        runs: a.runs,
-        warmups: a.warmups,
-        mean_points: points as f64 / a.runs as f64,
-    };
-    println!("{}", serde_json::to_string(&summary)?);
     Ok(())
 }
 

@@ -54,9 +54,9 @@ impl StratusConn {
         MetricsServiceClient::new(self.channel.clone())
     }
 
-    /// q1: Maximum of usage_user for one host over the window, period 60. Returns the number of
-    /// datapoints.
-    pub(crate) async fn q1(&mut self, namespace: &str, host: &Host, w: &QueryWindow) -> Result<usize> {
+    /// q1: Maximum of usage_user for one host over the window, period 60. Returns the
+    /// datapoints as (bucket start ms, Maximum).
+    pub(crate) async fn q1(&mut self, namespace: &str, host: &Host, w: &QueryWindow) -> Result<Vec<(i64, f64)>> {
         let req = GetMetricStatisticsRequest {
             namespace: namespace.to_owned(),
             metric_name: FIELDS[0].to_owned(),
@@ -68,7 +68,15 @@ impl StratusConn {
             unit: String::new(),
         };
         let resp = self.client().get_metric_statistics(req).await.context("GetMetricStatistics")?;
-        Ok(resp.into_inner().datapoints.len())
+        resp.into_inner()
+            .datapoints
+            .iter()
+            .map(|d| {
+                let ts = d.timestamp.context("datapoint without timestamp")?;
+                let max = d.maximum.context("datapoint without Maximum")?;
+                Ok((ts.seconds * 1000 + i64::from(ts.nanos) / 1_000_000, max))
+            })
+            .collect()
     }
 
     /// Seals the head (and compacts if asked); returns the server's figures as JSON.

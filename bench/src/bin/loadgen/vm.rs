@@ -46,8 +46,8 @@ impl VmConn {
     /// q1 in MetricsQL: `max_over_time(cpu_usage_user{hostname="host_X"}[1m])`, step 60, over
     /// the window. VictoriaMetrics evaluates at `t` over `(t-1m, t]`, so the evaluation points are
     /// the ends of the window's minute buckets: 60 points, as GetMetricStatistics returns 60
-    /// buckets `[t, t+1m)`. Returns the number of points.
-    pub(crate) async fn q1(&mut self, host: &Host, w: &QueryWindow) -> Result<usize> {
+    /// buckets `[t, t+1m)`. Returns the points as (evaluation time ms, value).
+    pub(crate) async fn q1(&mut self, host: &Host, w: &QueryWindow) -> Result<Vec<(i64, f64)>> {
         let query =
             format!("max_over_time({}{{hostname=\"{}\"}}[1m])", crate::encode::vm_metric_name(0), host.hostname());
         let path = format!(
@@ -59,7 +59,15 @@ impl VmConn {
         let r = self.http.get(&path).await?;
         let v = json_ok(&r, "query_range")?;
         let result = v["data"]["result"].as_array().context("query_range: no data.result")?;
-        Ok(result.iter().map(|s| s["values"].as_array().map_or(0, Vec::len)).sum())
+        let mut points = Vec::new();
+        for series in result {
+            for p in series["values"].as_array().context("query_range: no values")? {
+                let t = p[0].as_f64().context("query_range: bad timestamp")?;
+                let v: f64 = p[1].as_str().and_then(|v| v.parse().ok()).context("query_range: bad value")?;
+                points.push(((t * 1000.0).round() as i64, v));
+            }
+        }
+        Ok(points)
     }
 
     /// `force_flush`, then `force_merge` repeated until every storage partition of the span has
