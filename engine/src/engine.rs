@@ -180,6 +180,7 @@ impl Engine {
 
     /// A write transaction for `tenant`: `append` samples, then `commit`.
     pub fn appender(&self, tenant: &Tenant) -> Appender<'_> {
+        // The tenant is checked with every append (an invalid one fails the first append).
         Appender { engine: self, tenant: tenant.clone(), pending: PendingWrite::default(), now_ms: self.inner.store.now_ms() }
     }
 
@@ -192,6 +193,7 @@ impl Engine {
     /// is accepted or none is.
     pub fn put_metric_data(&self, tenant: &Tenant, req: &PutMetricData) -> Result<PutReceipt> {
         let now = self.inner.store.now_ms();
+        validate::tenant(tenant)?;
         validate::put_metric_data(req, now)?;
         let mut w = PendingWrite::default();
         for d in &req.metric_data {
@@ -350,6 +352,7 @@ impl Appender<'_> {
         timestamp_ms: i64,
         value: &DatumValue,
     ) -> Result<()> {
+        validate::tenant(&self.tenant)?;
         validate::namespace(&key.namespace)?;
         validate::identity("", &key.metric_name, &key.dimensions)?;
         validate::datum_value("", value)?;
@@ -385,11 +388,13 @@ impl Querier<'_> {
     /// Statistics of one metric in periods: StartTime inclusive, EndTime exclusive, one
     /// datapoint per unit per non-empty period, sorted by time then unit.
     pub fn get_metric_statistics(&self, tenant: &Tenant, q: &StatisticsQuery) -> Result<StatisticsResult> {
+        validate::tenant(tenant)?;
         self.store.get_metric_statistics(tenant, q)
     }
 
     /// Metrics matching the filters, 500 per page, in stable key order.
     pub fn list_metrics(&self, tenant: &Tenant, q: &ListMetricsQuery) -> Result<ListMetricsPage> {
+        validate::tenant(tenant)?;
         self.store.list_metrics(tenant, q)
     }
 }

@@ -5,7 +5,9 @@
 
 use crate::error::{Error, InvalidCode, Result};
 
-use super::model::{DatumValue, Dimension, ListMetricsQuery, MetricDatum, PutMetricData, Statistic, StatisticsQuery};
+use super::model::{
+    DatumValue, Dimension, ListMetricsQuery, MetricDatum, PutMetricData, Statistic, StatisticsQuery, Tenant,
+};
 
 /// Most datums per PutMetricData request.
 pub const MAX_DATUMS: usize = 1000;
@@ -48,6 +50,19 @@ fn check_name(field: &str, value: &str, max: usize) -> Result<()> {
     }
     if value.chars().any(|c| c.is_control()) {
         return Err(invalid(format!("The parameter {field} contains control characters.")));
+    }
+    Ok(())
+}
+
+/// A tenant: account and region of 1–64 printable characters each.
+pub fn tenant(t: &Tenant) -> Result<()> {
+    for (field, v) in [("AccountId", &t.account), ("Region", &t.region)] {
+        if v.is_empty() {
+            return Err(missing(field));
+        }
+        if v.chars().count() > 64 || v.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(invalid(format!("The value {v:?} for parameter {field} is invalid.")));
+        }
     }
     Ok(())
 }
@@ -319,6 +334,14 @@ mod tests {
             msg,
             "The parameters MetricData.member.1.Values and MetricData.member.1.Counts must be of the same size."
         );
+    }
+
+    #[test]
+    fn tenant_rules() {
+        assert!(tenant(&Tenant::default()).is_ok());
+        assert!(tenant(&Tenant::new("", "us-east-1")).is_err());
+        assert!(tenant(&Tenant::new("1", "x".repeat(65))).is_err());
+        assert!(tenant(&Tenant::new("1 2", "r")).is_err());
     }
 
     #[test]
