@@ -87,9 +87,9 @@ fn metric_data_bytes(data: &[pb::MetricDatum]) -> usize {
 
 fn metric_datum(n: usize, d: pb::MetricDatum) -> Result<MetricDatum, Error> {
     let field = |name: &str| format!("MetricData.member.{n}.{name}");
-    let unit = unit(&d.unit, &field("Unit"))?;
-    let resolution = resolution(d.storage_resolution, &field("StorageResolution"))?;
-    let timestamp_ms = d.timestamp.map(|t| timestamp_ms(&t, &field("Timestamp"))).transpose()?;
+    let unit = unit(&d.unit, || field("Unit"))?;
+    let resolution = resolution(d.storage_resolution, || field("StorageResolution"))?;
+    let timestamp_ms = d.timestamp.map(|t| timestamp_ms(&t, || field("Timestamp"))).transpose()?;
 
     // Exactly one of the three value forms; `Counts` only with `Values`.
     let forms = [
@@ -131,8 +131,8 @@ fn metric_datum(n: usize, d: pb::MetricDatum) -> Result<MetricDatum, Error> {
 
 fn series_batch(n: usize, s: pb::SeriesBatch) -> Result<SeriesBatch, Error> {
     let field = |name: &str| format!("Series.member.{n}.{name}");
-    let unit = unit(&s.unit, &field("Unit"))?;
-    let resolution = resolution(s.storage_resolution, &field("StorageResolution"))?;
+    let unit = unit(&s.unit, || field("Unit"))?;
+    let resolution = resolution(s.storage_resolution, || field("StorageResolution"))?;
     if s.timestamps_ms.len() != s.values.len() {
         return Err(same_size(&field("TimestampsMs"), &field("Values")));
     }
@@ -192,25 +192,44 @@ fn dimensions(dims: Vec<pb::Dimension>) -> Vec<Dimension> {
 }
 
 /// An AWS unit name; empty means `None`, as when the member is omitted.
-fn unit(s: &str, field: &str) -> Result<Unit, Error> {
+fn unit(s: &str, field: impl AsField) -> Result<Unit, Error> {
     if s.is_empty() {
         return Ok(Unit::None);
     }
-    s.parse().map_err(|_| invalid_value(s, field))
+    s.parse().map_err(|_| invalid_value(s, &field.name()))
+}
+
+/// A field name for an error message, built only when an error is reported (the happy path of
+/// a 1,000-datum request then formats nothing).
+trait AsField {
+    fn name(self) -> String;
+}
+
+impl AsField for &str {
+    fn name(self) -> String {
+        self.to_owned()
+    }
+}
+
+impl<F: FnOnce() -> String> AsField for F {
+    fn name(self) -> String {
+        self()
+    }
 }
 
 /// 1 = high resolution; 60 or 0 (unset) = standard.
-fn resolution(seconds: i32, field: &str) -> Result<Resolution, Error> {
+fn resolution(seconds: i32, field: impl AsField) -> Result<Resolution, Error> {
     if seconds == 0 {
         return Ok(Resolution::Standard);
     }
-    Resolution::from_seconds(i64::from(seconds)).ok_or_else(|| invalid_value(seconds, field))
+    Resolution::from_seconds(i64::from(seconds)).ok_or_else(|| invalid_value(seconds, &field.name()))
 }
 
 /// Epoch milliseconds of a protobuf timestamp (sub-millisecond part truncated), or an error
 /// naming `field` if it is not a valid timestamp or does not fit.
-fn timestamp_ms(t: &Timestamp, field: &str) -> Result<i64, Error> {
-    timestamp_to_ms(t).ok_or_else(|| invalid_value(format_args!("(seconds={}, nanos={})", t.seconds, t.nanos), field))
+fn timestamp_ms(t: &Timestamp, field: impl AsField) -> Result<i64, Error> {
+    timestamp_to_ms(t)
+        .ok_or_else(|| invalid_value(format_args!("(seconds={}, nanos={})", t.seconds, t.nanos), &field.name()))
 }
 
 /// Epoch milliseconds of a protobuf timestamp, `None` if `nanos` is out of range or the result

@@ -198,10 +198,22 @@ pub fn put_metric_data(req: &PutMetricData, now_ms: i64) -> Result<()> {
             "The collection MetricData must not have a size greater than {MAX_DATUMS}."
         )));
     }
+    // Each item is checked by a fast predicate first; only an item that fails it is checked
+    // again by the descriptive path, which builds the field names for the error message. The
+    // happy path allocates nothing.
     for (i, d) in req.metric_data.iter().enumerate() {
-        datum(&format!("MetricData.member.{}.", i + 1), d, now_ms)?;
+        if !datum_ok(d, now_ms) {
+            datum(&format!("MetricData.member.{}.", i + 1), d, now_ms)?;
+        }
     }
     for (i, s) in req.series.iter().enumerate() {
+        let ok = identity_ok(&s.metric_name, &s.dimensions)
+            && s.timestamps_ms.len() == s.values.len()
+            && s.values.iter().all(|&v| value_ok(v))
+            && s.timestamps_ms.iter().all(|&t| timestamp_ok(t, now_ms));
+        if ok {
+            continue;
+        }
         let p = format!("Series.member.{}.", i + 1);
         identity(&p, &s.metric_name, &s.dimensions)?;
         if s.timestamps_ms.len() != s.values.len() {
@@ -215,6 +227,45 @@ pub fn put_metric_data(req: &PutMetricData, now_ms: i64) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn name_ok(v: &str, max: usize) -> bool {
+    !v.is_empty() && (v.len() <= max || v.chars().count() <= max) && !v.chars().any(char::is_control)
+}
+
+fn identity_ok(metric_name: &str, dims: &[Dimension]) -> bool {
+    name_ok(metric_name, 255)
+        && dims.len() <= MAX_DIMENSIONS
+        && dims.iter().enumerate().all(|(i, d)| {
+            name_ok(&d.name, 255) && name_ok(&d.value, 1024) && !dims[..i].iter().any(|o| o.name == d.name)
+        })
+}
+
+fn value_ok(v: f64) -> bool {
+    v.is_finite() && v.abs() <= VALUE_LIMIT
+}
+
+fn timestamp_ok(t: i64, now_ms: i64) -> bool {
+    t >= now_ms.saturating_sub(MAX_PAST_MS) && t <= now_ms.saturating_add(MAX_FUTURE_MS)
+}
+
+fn datum_ok(d: &MetricDatum, now_ms: i64) -> bool {
+    let value = match &d.value {
+        DatumValue::Single(v) => value_ok(*v),
+        DatumValue::Values { values, counts } => {
+            !values.is_empty()
+                && values.len() <= MAX_VALUES
+                && (counts.is_empty() || counts.len() == values.len())
+                && values.iter().all(|&v| value_ok(v))
+                && counts.iter().all(|&c| value_ok(c) && c >= 0.0)
+        }
+        DatumValue::StatisticSet(s) => {
+            [s.sample_count, s.sum, s.minimum, s.maximum].iter().all(|&v| value_ok(v))
+                && s.sample_count > 0.0
+                && s.minimum <= s.maximum
+        }
+    };
+    value && identity_ok(&d.metric_name, &d.dimensions) && d.timestamp_ms.is_none_or(|t| timestamp_ok(t, now_ms))
 }
 
 fn datum(prefix: &str, d: &MetricDatum, now_ms: i64) -> Result<()> {
@@ -387,6 +438,35 @@ mod tests {
         assert!(put_metric_data(&req, NOW).is_err());
         req.metric_data.truncate(1000);
         assert!(put_metric_data(&req, NOW).is_ok());
+    }
+
+    proptest::proptest! {
+        /// The allocation-free predicate and the descriptive path agree on every datum.
+        #[test]
+        fn fast_path_agrees_with_descriptive_path(
+            name in "[a-z\\x00]{0,3}",
+            dims in proptest::collection::vec(("[ab\\x01]{0,2}", "[xy]{0,2}"), 0..4),
+            v in proptest::prelude::prop_oneof![proptest::prelude::Just(f64::NAN), -1e3f64..1e3, proptest::prelude::Just(f64::INFINITY)],
+            n_values in 0usize..3,
+            n_counts in 0usize..3,
+            dt in -(MAX_PAST_MS + 10)..(MAX_FUTURE_MS + 10),
+            form in 0u8..3,
+        ) {
+            let value = match form {
+                0 => DatumValue::Single(v),
+                1 => DatumValue::Values { values: vec![v; n_values], counts: vec![1.0; n_counts] },
+                _ => DatumValue::StatisticSet(StatisticSet { sample_count: v, sum: v, minimum: v, maximum: v.abs() }),
+            };
+            let d = MetricDatum {
+                metric_name: name,
+                dimensions: dims.into_iter().map(|(n, v)| Dimension::new(n, v)).collect(),
+                timestamp_ms: Some(NOW + dt),
+                value,
+                unit: Unit::None,
+                resolution: Resolution::Standard,
+            };
+            proptest::prop_assert_eq!(datum_ok(&d, NOW), super::datum("P.", &d, NOW).is_ok());
+        }
     }
 
     #[test]
