@@ -35,9 +35,12 @@ mod tests {
         spec.iter().map(|&(id, level)| BlockInfo { id, level }).collect()
     }
 
+    /// (blocks as (id, level), min_blocks, expected merge).
+    type Row = (&'static [(u64, u32)], usize, Option<&'static [u64]>);
+
     #[test]
     fn table() {
-        let rows: &[(&[(u64, u32)], usize, Option<&[u64]>)] = &[
+        let rows: &[Row] = &[
             (&[], 4, None),
             (&[(1, 0), (2, 0), (3, 0)], 4, None),
             (&[(1, 0), (2, 0), (3, 0), (4, 0)], 4, Some(&[1, 2, 3, 4])),
