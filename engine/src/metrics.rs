@@ -7,6 +7,8 @@
 //! | `model`    | public data types: tenants, metric keys, units, datums, queries, datapoints       |
 //! | `validate` | CloudWatch's input rules with AWS error codes and wording                        |
 //! | `series`   | stream identity (`StreamId` = xxh3 of the canonical key) and the series index    |
+//! | `gmd`      | GetMetricData: model, validation, execution (MetricStat, math, SEARCH, Insights), paging |
+//! | `frame`    | period grids, labelled time series and mergeable period aggregates              |
 //! | `record`   | WAL payloads: series definitions and compact sample batches                      |
 //! | `chunk`    | samples ⇄ codec chunks per sample class                                          |
 //! | `head`     | the sharded in-memory head and frozen heads being sealed                         |
@@ -21,6 +23,7 @@ pub(crate) mod block;
 pub(crate) mod chunk;
 pub(crate) mod compact;
 pub(crate) mod enc;
+pub(crate) mod frame;
 pub(crate) mod head;
 pub(crate) mod model;
 pub(crate) mod query;

@@ -7,10 +7,13 @@ use crate::error::{Error, InvalidCode, Result};
 
 use super::model::{Datapoint, Statistic, StatisticsQuery, Unit};
 use super::record::SampleBuf;
+use super::frame::PeriodAgg;
 use super::series::SampleClass;
 use super::validate::MAX_DATAPOINTS;
 
 const MINUTE: i64 = 60_000;
+/// Most buckets one query's grid may have.
+pub(crate) const MAX_GRID_BUCKETS: i64 = 200_000;
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
 
@@ -36,11 +39,20 @@ pub(crate) struct Plan {
 ///   multiple of 300 s after 15 days, of 3600 s after 63 days) return no datapoints.
 /// - More than 1,440 datapoints is an `InvalidParameterCombination` error.
 pub(crate) fn plan(q: &StatisticsQuery, now_ms: i64) -> Result<Plan> {
+    plan_with_limit(q, now_ms, Some(MAX_DATAPOINTS))
+}
+
+/// [`plan`] without the 1,440-datapoint limit (GetMetricData caps datapoints per page instead).
+pub(crate) fn plan_unlimited(q: &StatisticsQuery, now_ms: i64) -> Result<Plan> {
+    plan_with_limit(q, now_ms, None)
+}
+
+fn plan_with_limit(q: &StatisticsQuery, now_ms: i64, limit: Option<i64>) -> Result<Plan> {
     let period = q.period_s.saturating_mul(1000);
     // i128: a client may send any two timestamps; the span must not overflow.
     let span = |from: i64| (i128::from(q.end_ms) - i128::from(from) + i128::from(period) - 1) / i128::from(period);
     let requested = span(q.start_ms);
-    if requested > i128::from(MAX_DATAPOINTS) {
+    if limit.is_some_and(|l| requested > i128::from(l)) {
         return Err(Error::invalid(
             InvalidCode::InvalidParameterCombination,
             format!(
@@ -59,35 +71,59 @@ pub(crate) fn plan(q: &StatisticsQuery, now_ms: i64) -> Result<Plan> {
         (MINUTE, true)
     };
     let start = q.start_ms.checked_sub(q.start_ms.rem_euclid(round)).unwrap_or(q.start_ms);
-    let buckets = if allowed { span(start) as usize } else { 0 };
+    let buckets = if allowed { span(start) } else { 0 };
+    // GetMetricData has no 1,440 limit but still computes every bucket of the window before
+    // paging; bound the work a single query can ask for.
+    if buckets > i128::from(MAX_GRID_BUCKETS) {
+        return Err(Error::invalid(
+            InvalidCode::InvalidParameterCombination,
+            format!(
+                "You have requested up to {buckets} datapoints for one query, which exceeds the limit of {MAX_GRID_BUCKETS}. You may reduce the datapoints requested by increasing Period, or decreasing the time range."
+            ),
+        ));
+    }
+    let buckets = buckets as usize;
     Ok(Plan { start, end: q.end_ms, period, buckets })
 }
 
-/// Running statistics of one bucket.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Agg {
-    pub(crate) count: f64,
-    pub(crate) sum: f64,
-    pub(crate) min: f64,
-    pub(crate) max: f64,
-}
-
-impl Default for Agg {
-    fn default() -> Self {
-        Agg { count: 0.0, sum: 0.0, min: f64::INFINITY, max: f64::NEG_INFINITY }
-    }
-}
-
-/// Buckets of one unit.
+/// Buckets of one unit: mergeable aggregates and, when asked for, the observations themselves
+/// (percentiles and the other extended statistics need them).
 #[derive(Debug, Clone)]
 pub(crate) struct Buckets {
     plan: Plan,
-    aggs: Vec<Agg>,
+    aggs: Vec<PeriodAgg>,
+    /// Per bucket: raw `(value, weight)` observations, when kept.
+    values: Option<Vec<Vec<(f64, f64)>>>,
+    /// Per bucket: statistic sets `(count, sum, min, max)` seen, when values are kept.
+    sets: Option<Vec<Vec<[f64; 4]>>>,
 }
 
 impl Buckets {
-    pub(crate) fn new(plan: Plan) -> Self {
-        Buckets { plan, aggs: vec![Agg::default(); plan.buckets] }
+    pub(crate) fn new(plan: Plan, keep_values: bool) -> Self {
+        Buckets {
+            plan,
+            aggs: vec![PeriodAgg::default(); plan.buckets],
+            values: keep_values.then(|| vec![Vec::new(); plan.buckets]),
+            sets: keep_values.then(|| vec![Vec::new(); plan.buckets]),
+        }
+    }
+
+    pub(crate) fn plan(&self) -> Plan {
+        self.plan
+    }
+
+    pub(crate) fn aggs(&self) -> &[PeriodAgg] {
+        &self.aggs
+    }
+
+    /// Raw observations of bucket `k` (empty unless values are kept).
+    pub(crate) fn values(&self, k: usize) -> &[(f64, f64)] {
+        self.values.as_ref().map_or(&[], |v| &v[k])
+    }
+
+    /// Statistic sets of bucket `k` (empty unless values are kept).
+    pub(crate) fn sets(&self, k: usize) -> &[[f64; 4]] {
+        self.sets.as_ref().map_or(&[], |v| &v[k])
     }
 
     /// Folds samples (any order) of one class in; samples outside the plan are ignored.
@@ -98,7 +134,8 @@ impl Buckets {
                 continue;
             }
             // t ≥ start, so the true difference fits a u64 even when the i64 one would not.
-            let Some(a) = self.aggs.get_mut((t.wrapping_sub(start) as u64 / period as u64) as usize) else { continue };
+            let k = (t.wrapping_sub(start) as u64 / period as u64) as usize;
+            let Some(a) = self.aggs.get_mut(k) else { continue };
             match class {
                 SampleClass::Raw => {
                     let (v, w) = (buf.cols[0][i], buf.cols[1][i]);
@@ -107,13 +144,20 @@ impl Buckets {
                         a.sum += v * w;
                         a.min = a.min.min(v);
                         a.max = a.max.max(v);
+                        if let Some(values) = &mut self.values {
+                            values[k].push((v, w));
+                        }
                     }
                 }
                 SampleClass::Set => {
-                    a.count += buf.cols[0][i];
-                    a.sum += buf.cols[1][i];
-                    a.min = a.min.min(buf.cols[2][i]);
-                    a.max = a.max.max(buf.cols[3][i]);
+                    let set = [buf.cols[0][i], buf.cols[1][i], buf.cols[2][i], buf.cols[3][i]];
+                    a.count += set[0];
+                    a.sum += set[1];
+                    a.min = a.min.min(set[2]);
+                    a.max = a.max.max(set[3]);
+                    if let Some(sets) = &mut self.sets {
+                        sets[k].push(set);
+                    }
                 }
             }
         }
@@ -194,7 +238,7 @@ mod tests {
             query.end_ms = start.saturating_add(len.max(1));
             query.period_s = period_s;
             if let Ok(p) = plan(&query, now) {
-                let mut b = Buckets::new(p);
+                let mut b = Buckets::new(p, false);
                 let mut buf = SampleBuf::default();
                 for t in ts {
                     buf.push_raw(t, 1.0, 1.0);
@@ -230,7 +274,7 @@ mod tests {
     #[test]
     fn aggregation_of_all_forms() {
         let p = Plan { start: 0, end: 120_000, period: 60_000, buckets: 2 };
-        let mut b = Buckets::new(p);
+        let mut b = Buckets::new(p, false);
         let mut raw = SampleBuf::default();
         raw.push_raw(0, 1.0, 1.0);
         raw.push_raw(0, 1.0, 1.0); // same timestamp twice counts twice

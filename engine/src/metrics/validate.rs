@@ -81,6 +81,11 @@ pub fn namespace(ns: &str) -> Result<()> {
     Ok(())
 }
 
+/// A namespace named by a read (any namespace, `AWS/` ones included, may be read).
+pub fn namespace_for_read(field: &str, ns: &str) -> Result<()> {
+    check_name(field, ns, 255)
+}
+
 /// Metric name and dimensions (names unique, ≤ 30).
 pub fn identity(prefix: &str, metric_name: &str, dimensions: &[Dimension]) -> Result<()> {
     check_name(&format!("{prefix}MetricName"), metric_name, 255)?;

@@ -7,7 +7,7 @@ use crate::metrics::model::{
     ListMetricsPage, ListMetricsQuery, MetricKey, StatisticsQuery, StatisticsResult, Tenant, Unit,
 };
 use crate::metrics::enc::{put_str, put_u8, Cursor};
-use crate::metrics::query::{self, Buckets};
+use crate::metrics::query::{self, Buckets, Plan};
 use crate::metrics::record::SampleBuf;
 use crate::metrics::validate;
 
@@ -24,14 +24,31 @@ impl Store {
         let mut key = q.key.clone();
         key.normalize();
         let mut result = StatisticsResult { label: key.metric_name.clone(), datapoints: Vec::new() };
-        if plan.buckets == 0 {
-            return Ok(result);
+        for (unit, b) in self.metric_buckets(tenant, &key, plan, q.unit, false)? {
+            b.datapoints(unit, &q.statistics, &mut result.datapoints);
         }
-        let mut streams = self.index.streams_of(tenant, &key);
-        streams.retain(|(_, unit, _)| q.unit.is_none_or(|u| u == *unit));
-        streams.sort_by_key(|(_, unit, class)| (*unit, *class));
+        result.datapoints.sort_by_key(|a| (a.timestamp_ms, a.unit));
+        Ok(result)
+    }
 
+    /// Per-unit period buckets of one metric (exact dimension set, normalised key), in unit
+    /// order; `keep_values` also keeps the observations (for percentiles). Decodes only chunks
+    /// that overlap the plan.
+    pub(crate) fn metric_buckets(
+        &self,
+        tenant: &Tenant,
+        key: &MetricKey,
+        plan: Plan,
+        unit: Option<Unit>,
+        keep_values: bool,
+    ) -> Result<Vec<(Unit, Buckets)>> {
         let mut by_unit: Vec<(Unit, Buckets)> = Vec::new();
+        if plan.buckets == 0 {
+            return Ok(by_unit);
+        }
+        let mut streams = self.index.streams_of(tenant, key);
+        streams.retain(|(_, u, _)| unit.is_none_or(|want| want == *u));
+        streams.sort_by_key(|(_, unit, class)| (*unit, *class));
         let (mut scratch, mut samples) = (SampleBuf::default(), SampleBuf::default());
         for (id, unit, class) in streams {
             let mut chunks: Vec<(Option<&BlockReader>, ChunkMeta)> = Vec::new();
@@ -57,7 +74,7 @@ impl Store {
                 }
             }
             if by_unit.last().is_none_or(|(u, _)| *u != unit) {
-                by_unit.push((unit, Buckets::new(plan)));
+                by_unit.push((unit, Buckets::new(plan, keep_values)));
             }
             let buckets = &mut by_unit.last_mut().expect("pushed above").1;
             buckets.add(class, &open);
@@ -73,11 +90,7 @@ impl Store {
                 buckets.add(class, &samples);
             }
         }
-        for (unit, b) in &by_unit {
-            b.datapoints(*unit, &q.statistics, &mut result.datapoints);
-        }
-        result.datapoints.sort_by_key(|a| (a.timestamp_ms, a.unit));
-        Ok(result)
+        Ok(by_unit)
     }
 
     pub(crate) fn list_metrics(&self, tenant: &Tenant, q: &ListMetricsQuery) -> Result<ListMetricsPage> {
@@ -133,3 +146,4 @@ fn decode_token(t: &str) -> Option<MetricKey> {
     }
     c.is_empty().then(|| MetricKey::new(namespace, metric_name, dimensions))
 }
+
