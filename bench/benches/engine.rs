@@ -87,7 +87,7 @@ fn query_day(c: &mut Criterion) {
     };
     let req = PutMetricData { namespace: "Bench".into(), metric_data: vec![], series: vec![batch] };
     engine.put_metric_data(&Tenant::default(), &req).expect("put").ticket.wait().expect("durable");
-    let q = StatisticsQuery { key, start_ms: start, end_ms: end, period_s: 60, statistics: Statistic::ALL.to_vec(), unit: None };
+    let q = StatisticsQuery { key, start_ms: start, end_ms: end, period_s: 60, statistics: Statistic::ALL.to_vec(), extended_statistics: Vec::new(), unit: None };
     let mut g = c.benchmark_group("get_metric_statistics_day");
     g.throughput(Throughput::Elements(8640));
     g.bench_function("head", |b| b.iter(|| engine.get_metric_statistics(&Tenant::default(), &q).expect("query")));

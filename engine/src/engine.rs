@@ -121,6 +121,7 @@ struct Inner {
 ///     end_ms: t + 60_000,
 ///     period_s: 60,
 ///     statistics: vec![Statistic::Average, Statistic::SampleCount],
+///     extended_statistics: vec![],
 ///     unit: None,
 /// })?;
 /// assert_eq!(stats.datapoints[0].average, Some(16.0));

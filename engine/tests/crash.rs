@@ -77,6 +77,7 @@ fn counts(engine: &Engine) -> Vec<(i64, f64, f64)> {
         end_ms: BASE + SAMPLES * 1000,
         period_s: 1,
         statistics: vec![Statistic::SampleCount, Statistic::Sum],
+        extended_statistics: vec![],
         unit: None,
     };
     engine

@@ -41,7 +41,7 @@ fn stats(engine: &Engine, start: i64, end: i64, period: i64, unit: Option<Unit>)
             start_ms: start,
             end_ms: end,
             period_s: period,
-            statistics: Statistic::ALL.to_vec(),
+            statistics: Statistic::ALL.to_vec(), extended_statistics: Vec::new(),
             unit,
         })
         .unwrap()

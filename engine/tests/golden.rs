@@ -15,6 +15,7 @@
 //! flush [compact]                              seal the head (and merge blocks)
 //! reopen                                       close and reopen the engine (WAL replay)
 //! gms ns=App name=Lat dims=host=a,az=1 start=T end=T period=60 stats=Average,Maximum [unit=U]
+//!     [ext=p50;tm90;TM(10%:90%)]             extended statistics, `;`-separated; `-` = absent
 //! expect                                       datapoints, one per line, sorted by time then unit:
 //!   2026-01-01T11:00:00Z Milliseconds Average=2 Maximum=3
 //! expect empty                                 no datapoints
@@ -214,12 +215,16 @@ impl Runner {
         let now = self.now();
         let statistics: Vec<Statistic> =
             a.get("stats").map(|s| s.split(',').map(|x| x.parse().expect(ctx)).collect()).unwrap_or_default();
+        // `ext=` lists extended statistics separated by `;`.
+        let extended: Vec<String> =
+            a.get("ext").map(|s| s.split(';').map(str::to_owned).collect()).unwrap_or_default();
         let q = StatisticsQuery {
             key: MetricKey::new(a["ns"].clone(), a["name"].clone(), dims(a.get("dims"))),
             start_ms: parse_time(&a["start"], now).expect(ctx),
             end_ms: parse_time(&a["end"], now).expect(ctx),
             period_s: a["period"].parse().expect(ctx),
             statistics: statistics.clone(),
+            extended_statistics: extended.clone(),
             unit: a.get("unit").map(|u| u.parse().expect(ctx)),
         };
         self.last = Some(self.engine().get_metric_statistics(&Tenant::default(), &q).map(|r| {
@@ -236,6 +241,10 @@ impl Runner {
                             Statistic::Maximum => d.maximum,
                         };
                         s.push_str(&format!(" {st}={}", v.map_or("-".into(), num)));
+                    }
+                    for name in &extended {
+                        let v = d.extended_statistics.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
+                        s.push_str(&format!(" {name}={}", v.map_or("-".into(), num)));
                     }
                     s
                 })

@@ -157,9 +157,13 @@ pub struct GetMetricStatisticsArgs {
     /// Period in seconds: 1, 5, 10, 20, 30 or a multiple of 60.
     #[arg(long, default_value_t = 60, allow_negative_numbers = true)]
     period: i32,
-    /// Statistics: SampleCount, Average, Sum, Minimum, Maximum.
-    #[arg(long, num_args = 1.., default_values = ["SampleCount", "Average", "Sum", "Minimum", "Maximum"])]
+    /// Statistics: SampleCount, Average, Sum, Minimum, Maximum (default: all five, unless
+    /// extended statistics are asked for).
+    #[arg(long, num_args = 1..)]
     statistics: Vec<String>,
+    /// Extended statistics: p99, p99.9, tm90, TM(10%:90%), IQM, PR(:100), ...
+    #[arg(long, num_args = 1..)]
+    extended_statistics: Vec<String>,
     /// Only datapoints of this unit.
     #[arg(long)]
     unit: Option<String>,
@@ -308,6 +312,12 @@ async fn put_metric_data(args: PutMetricDataArgs) -> Result<String, CliError> {
 }
 
 async fn get_metric_statistics(args: GetMetricStatisticsArgs) -> Result<String, CliError> {
+    let statistics = if args.statistics.is_empty() && args.extended_statistics.is_empty() {
+        ["SampleCount", "Average", "Sum", "Minimum", "Maximum"].map(String::from).to_vec()
+    } else {
+        args.statistics.clone()
+    };
+    let asked: Vec<String> = statistics.iter().chain(&args.extended_statistics).cloned().collect();
     let message = pb::GetMetricStatisticsRequest {
         namespace: args.namespace,
         metric_name: args.metric_name,
@@ -315,7 +325,8 @@ async fn get_metric_statistics(args: GetMetricStatisticsArgs) -> Result<String, 
         start_time: Some(crate::convert::ms_to_timestamp(args.start_time)),
         end_time: Some(crate::convert::ms_to_timestamp(args.end_time)),
         period: args.period,
-        statistics: args.statistics.clone(),
+        statistics,
+        extended_statistics: args.extended_statistics.clone(),
         unit: args.unit.unwrap_or_default(),
     };
     let mut client = connect(&args.opts).await?;
@@ -324,7 +335,7 @@ async fn get_metric_statistics(args: GetMetricStatisticsArgs) -> Result<String, 
         .await
         .map_err(service("GetMetricStatistics"))?
         .into_inner();
-    Ok(output::statistics(args.opts.output, &args.statistics, &response))
+    Ok(output::statistics(args.opts.output, &asked, &response))
 }
 
 async fn list_metrics(args: ListMetricsArgs) -> Result<String, CliError> {

@@ -163,6 +163,7 @@ pub(crate) fn statistics_query(req: pb::GetMetricStatisticsRequest) -> Result<St
         end_ms: timestamp_ms(&end, "EndTime")?,
         period_s: i64::from(req.period),
         statistics,
+        extended_statistics: req.extended_statistics,
         unit,
     })
 }
@@ -264,6 +265,7 @@ pub(crate) fn statistics_response(r: StatisticsResult) -> pb::GetMetricStatistic
                 minimum: d.minimum,
                 maximum: d.maximum,
                 unit: d.unit.as_str().to_owned(),
+                extended_statistics: d.extended_statistics.into_iter().collect(),
             })
             .collect(),
     }

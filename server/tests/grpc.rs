@@ -142,6 +142,7 @@ fn stats_request(base: i64) -> pb::GetMetricStatisticsRequest {
         end_time: ts(base + 120_000),
         period: 60,
         statistics: ["SampleCount", "Average", "Sum", "Minimum", "Maximum"].map(String::from).to_vec(),
+        extended_statistics: vec![],
         unit: String::new(),
     }
 }

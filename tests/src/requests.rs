@@ -127,6 +127,7 @@ pub fn stats_query(
         end_time: Some(ts(end_ms)),
         period: period_s,
         statistics: statistics.iter().map(|s| (*s).to_owned()).collect(),
+        extended_statistics: vec![],
         unit: unit.to_owned(),
     }
 }

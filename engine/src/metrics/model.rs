@@ -371,8 +371,10 @@ pub struct StatisticsQuery {
     pub end_ms: i64,
     /// Period in seconds: 1, 5, 10, 20, 30 or a multiple of 60.
     pub period_s: i64,
-    /// 1–5 distinct statistics.
+    /// 1–5 distinct statistics (exactly one of this and `extended_statistics` is non-empty).
     pub statistics: Vec<Statistic>,
+    /// 1–10 extended statistics as the client spelled them (`p99`, `TM(10%:90%)`, …).
+    pub extended_statistics: Vec<String>,
     /// Only datapoints of this unit, if set.
     pub unit: Option<Unit>,
 }
@@ -394,6 +396,9 @@ pub struct Datapoint {
     pub minimum: Option<f64>,
     /// Maximum.
     pub maximum: Option<f64>,
+    /// Extended statistics by the name the query used (absent where undefined, e.g. a
+    /// percentile of a period holding a negative value).
+    pub extended_statistics: Vec<(String, f64)>,
 }
 
 /// A GetMetricStatistics answer.

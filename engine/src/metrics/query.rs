@@ -7,6 +7,7 @@ use crate::error::{Error, InvalidCode, Result};
 
 use super::model::{Datapoint, Statistic, StatisticsQuery, Unit};
 use super::record::SampleBuf;
+use super::extended::{self, ExtendedStatistic};
 use super::frame::PeriodAgg;
 use super::series::SampleClass;
 use super::validate::MAX_DATAPOINTS;
@@ -163,8 +164,25 @@ impl Buckets {
         }
     }
 
-    /// Datapoints of non-empty buckets.
-    pub(crate) fn datapoints(&self, unit: Unit, stats: &[Statistic], out: &mut Vec<Datapoint>) {
+    /// An extended statistic of bucket `k`: exact over the raw observations plus the
+    /// statistic sets that stand for a distribution; undefined (`None`) when a set in the
+    /// period does not, or when the statistic is undefined for the data (e.g. negatives).
+    pub(crate) fn extended(&self, e: &ExtendedStatistic, k: usize) -> Option<f64> {
+        let mut values = self.values(k).to_vec();
+        for s in self.sets(k) {
+            values.extend(extended::set_as_values(s[0], s[1], s[2], s[3])?);
+        }
+        e.evaluate_exact(&mut values)
+    }
+
+    /// Datapoints of non-empty buckets: the basic `stats` and the `extended` ones (by name).
+    pub(crate) fn datapoints(
+        &self,
+        unit: Unit,
+        stats: &[Statistic],
+        extended: &[(String, ExtendedStatistic)],
+        out: &mut Vec<Datapoint>,
+    ) {
         for (i, a) in self.aggs.iter().enumerate() {
             if a.count <= 0.0 {
                 continue;
@@ -179,6 +197,10 @@ impl Buckets {
                 sum: want(Statistic::Sum).then_some(a.sum),
                 minimum: want(Statistic::Minimum).then_some(a.min),
                 maximum: want(Statistic::Maximum).then_some(a.max),
+                extended_statistics: extended
+                    .iter()
+                    .filter_map(|(name, e)| self.extended(e, i).map(|v| (name.clone(), v)))
+                    .collect(),
             });
         }
     }
@@ -197,7 +219,7 @@ mod tests {
             start_ms: NOW - start_ago,
             end_ms: NOW - start_ago + len,
             period_s,
-            statistics: vec![Statistic::Sum],
+            statistics: vec![Statistic::Sum], extended_statistics: Vec::new(),
             unit: None,
         }
     }
@@ -246,7 +268,7 @@ mod tests {
                 buf.push_raw(p.start, 1.0, 1.0);
                 b.add(SampleClass::Raw, &buf);
                 let mut out = Vec::new();
-                b.datapoints(Unit::None, &Statistic::ALL, &mut out);
+                b.datapoints(Unit::None, &Statistic::ALL, &[], &mut out);
             }
         }
     }
@@ -285,7 +307,7 @@ mod tests {
         set.push_set(60_000, 3.0, 30.0, 5.0, 15.0);
         b.add(SampleClass::Set, &set);
         let mut out = Vec::new();
-        b.datapoints(Unit::Count, &Statistic::ALL, &mut out);
+        b.datapoints(Unit::Count, &Statistic::ALL, &[], &mut out);
         assert_eq!(out.len(), 2);
         assert_eq!(out[0].sample_count, Some(4.0));
         assert_eq!(out[0].sum, Some(10.0));

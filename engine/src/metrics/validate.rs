@@ -5,6 +5,8 @@
 
 use crate::error::{Error, InvalidCode, Result};
 
+use super::extended::ExtendedStatistic;
+
 use super::model::{
     DatumValue, Dimension, ListMetricsQuery, MetricDatum, PutMetricData, Statistic, StatisticsQuery, Tenant,
 };
@@ -15,6 +17,8 @@ pub const MAX_DATUMS: usize = 1000;
 pub const MAX_DIMENSIONS: usize = 30;
 /// Most distinct values in one `Values` array.
 pub const MAX_VALUES: usize = 150;
+/// Most extended statistics per GetMetricStatistics request.
+pub const MAX_EXTENDED_STATISTICS: usize = 10;
 /// Most datapoints GetMetricStatistics returns.
 pub const MAX_DATAPOINTS: i64 = 1440;
 /// How far back a timestamp may be: two weeks.
@@ -288,8 +292,8 @@ pub fn period_is_valid(period: i64) -> bool {
 }
 
 /// A GetMetricStatistics request (the 1,440-datapoint limit is checked by the query, which
-/// knows the rounded start).
-pub fn statistics_query(q: &StatisticsQuery) -> Result<()> {
+/// knows the rounded start). Returns the parsed extended statistics with their names.
+pub(crate) fn statistics_query(q: &StatisticsQuery) -> Result<Vec<(String, ExtendedStatistic)>> {
     // Reads may name any namespace, `AWS/` ones included; only writes are restricted.
     check_name("Namespace", &q.key.namespace, 255)?;
     identity("", &q.key.metric_name, &q.key.dimensions)?;
@@ -305,7 +309,7 @@ pub fn statistics_query(q: &StatisticsQuery) -> Result<()> {
     if q.start_ms >= q.end_ms {
         return Err(invalid("The parameter StartTime must be less than the parameter EndTime.".into()));
     }
-    if q.statistics.is_empty() {
+    if q.statistics.is_empty() == q.extended_statistics.is_empty() {
         return Err(combination("Must specify either Statistics or ExtendedStatistics".into()));
     }
     if q.statistics.len() > Statistic::ALL.len() {
@@ -319,7 +323,20 @@ pub fn statistics_query(q: &StatisticsQuery) -> Result<()> {
             )));
         }
     }
-    Ok(())
+    if q.extended_statistics.len() > MAX_EXTENDED_STATISTICS {
+        return Err(invalid(format!(
+            "The collection ExtendedStatistics must not have a size greater than {MAX_EXTENDED_STATISTICS}."
+        )));
+    }
+    q.extended_statistics
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            ExtendedStatistic::parse_for(s, &format!("ExtendedStatistics.member.{}", i + 1))
+                .map(|e| (s.clone(), e))
+                .map_err(invalid)
+        })
+        .collect()
 }
 
 /// A ListMetrics request.
@@ -491,7 +508,7 @@ mod tests {
             start_ms: 0,
             end_ms: 60_000,
             period_s: 60,
-            statistics: vec![Statistic::Sum],
+            statistics: vec![Statistic::Sum], extended_statistics: Vec::new(),
             unit: None,
         };
         assert!(statistics_query(&q).is_ok());
@@ -501,12 +518,12 @@ mod tests {
         let mut bad = q.clone();
         bad.end_ms = 0;
         assert_eq!(
-            err(statistics_query(&bad)).1,
+            err(statistics_query(&bad).map(drop)).1,
             "The parameter StartTime must be less than the parameter EndTime."
         );
         let mut bad = q.clone();
         bad.statistics.clear();
-        assert_eq!(err(statistics_query(&bad)).0, InvalidCode::InvalidParameterCombination);
+        assert_eq!(err(statistics_query(&bad).map(drop)).0, InvalidCode::InvalidParameterCombination);
         let mut bad = q;
         bad.period_s = 45;
         assert!(statistics_query(&bad).is_err());

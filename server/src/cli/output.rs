@@ -75,7 +75,7 @@ fn datapoint_values<'a>(d: &pb::Datapoint, asked: &'a [String]) -> Vec<(&'a str,
                 "Sum" => d.sum,
                 "Minimum" => d.minimum,
                 "Maximum" => d.maximum,
-                _ => None,
+                other => d.extended_statistics.get(other).copied(),
             };
             (name.as_str(), v)
         })
@@ -176,6 +176,7 @@ mod tests {
                 minimum: None,
                 maximum: Some(2.0),
                 unit: "Milliseconds".into(),
+                extended_statistics: Default::default(),
             }],
         }
     }

@@ -229,6 +229,7 @@ fn stats_request() -> pb::GetMetricStatisticsRequest {
         end_time: Some(Timestamp { seconds: 1_700_003_600, nanos: 500_000_000 }),
         period: 60,
         statistics: vec!["Average".into(), "SampleCount".into()],
+        extended_statistics: vec![],
         unit: String::new(),
     }
 }
@@ -346,6 +347,7 @@ fn responses_convert() {
             sum: None,
             minimum: None,
             maximum: Some(2.0),
+            extended_statistics: vec![("p99".into(), 2.0)],
         }],
     });
     assert_eq!(r.label, "Latency");

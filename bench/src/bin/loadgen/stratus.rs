@@ -65,6 +65,7 @@ impl StratusConn {
             end_time: Some(timestamp(w.end_ms)),
             period: stratus_bench::Q1_PERIOD_S,
             statistics: vec!["Maximum".to_owned()],
+            extended_statistics: vec![],
             unit: String::new(),
         };
         let resp = self.client().get_metric_statistics(req).await.context("GetMetricStatistics")?;

@@ -19,13 +19,13 @@ const THREE_HOURS_MS: i64 = 3 * 3600 * 1000;
 
 impl Store {
     pub(crate) fn get_metric_statistics(&self, tenant: &Tenant, q: &StatisticsQuery) -> Result<StatisticsResult> {
-        validate::statistics_query(q)?;
+        let extended = validate::statistics_query(q)?;
         let plan = query::plan(q, self.now_ms())?;
         let mut key = q.key.clone();
         key.normalize();
         let mut result = StatisticsResult { label: key.metric_name.clone(), datapoints: Vec::new() };
-        for (unit, b) in self.metric_buckets(tenant, &key, plan, q.unit, false)? {
-            b.datapoints(unit, &q.statistics, &mut result.datapoints);
+        for (unit, b) in self.metric_buckets(tenant, &key, plan, q.unit, !extended.is_empty())? {
+            b.datapoints(unit, &q.statistics, &extended, &mut result.datapoints);
         }
         result.datapoints.sort_by_key(|a| (a.timestamp_ms, a.unit));
         Ok(result)
