@@ -16,6 +16,7 @@ use crate::metrics::model::{
 };
 use crate::metrics::series::{SampleClass, StreamKey};
 use crate::metrics::store::{EngineStats, FlushReport, PendingWrite, Store, StoreConfig};
+use crate::metrics::gmd::{GetMetricData, GetMetricDataResult};
 use crate::metrics::validate;
 
 /// Engine configuration. `Default` gives production settings.
@@ -226,6 +227,11 @@ impl Engine {
         self.querier().get_metric_statistics(tenant, q)
     }
 
+    /// GetMetricData (see [`Querier::get_metric_data`]).
+    pub fn get_metric_data(&self, tenant: &Tenant, req: &GetMetricData) -> Result<GetMetricDataResult> {
+        self.querier().get_metric_data(tenant, req)
+    }
+
     /// ListMetrics (see [`Querier::list_metrics`]).
     pub fn list_metrics(&self, tenant: &Tenant, q: &ListMetricsQuery) -> Result<ListMetricsPage> {
         self.querier().list_metrics(tenant, q)
@@ -391,6 +397,12 @@ impl Querier<'_> {
     pub fn get_metric_statistics(&self, tenant: &Tenant, q: &StatisticsQuery) -> Result<StatisticsResult> {
         validate::tenant(tenant)?;
         self.store.get_metric_statistics(tenant, q)
+    }
+
+    /// GetMetricData: MetricStat queries, metric math, SEARCH and Metrics Insights, paged.
+    pub fn get_metric_data(&self, tenant: &Tenant, req: &GetMetricData) -> Result<GetMetricDataResult> {
+        validate::tenant(tenant)?;
+        self.store.get_metric_data(tenant, req)
     }
 
     /// Metrics matching the filters, 500 per page, in stable key order.

@@ -28,5 +28,8 @@ pub use metrics::model::{
     PutMetricData, Resolution, SeriesBatch, Statistic, StatisticSet, StatisticsQuery, StatisticsResult, Tenant, Unit,
     UnknownUnit,
 };
+pub use metrics::gmd::{
+    GetMetricData, GetMetricDataResult, Message, MetricDataQuery, MetricDataResult, QueryKind, ScanBy, StatusCode,
+};
 pub use metrics::store::{EngineStats, FlushReport};
 pub use metrics::validate;

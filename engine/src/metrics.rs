@@ -8,6 +8,7 @@
 //! | `validate` | CloudWatch's input rules with AWS error codes and wording                        |
 //! | `series`   | stream identity (`StreamId` = xxh3 of the canonical key) and the series index    |
 //! | `gmd`      | GetMetricData: model, validation, execution (MetricStat, math, SEARCH, Insights), paging |
+//! | `gmd`      | GetMetricData: model, validation, execution (MetricStat, math, SEARCH, Insights), paging |
 //! | `frame`    | period grids, labelled time series and mergeable period aggregates              |
 //! | `record`   | WAL payloads: series definitions and compact sample batches                      |
 //! | `chunk`    | samples ⇄ codec chunks per sample class                                          |
@@ -25,6 +26,7 @@ pub(crate) mod compact;
 pub(crate) mod enc;
 pub(crate) mod extended;
 pub(crate) mod frame;
+pub(crate) mod gmd;
 pub(crate) mod head;
 pub(crate) mod insights;
 pub(crate) mod math;

@@ -18,11 +18,11 @@ use super::model::{MetricKey, Unit};
 use super::validate;
 
 /// Most queries per request.
-pub const MAX_QUERIES: usize = 500;
+pub(crate) const MAX_QUERIES: usize = 500;
 /// Default and largest `MaxDatapoints`.
-pub const MAX_DATAPOINTS: u64 = 100_800;
+pub(crate) const MAX_DATAPOINTS: u64 = 100_800;
 /// Longest expression.
-pub const MAX_EXPRESSION_LEN: usize = 2048;
+pub(crate) const MAX_EXPRESSION_LEN: usize = 2048;
 
 /// What a query computes.
 #[derive(Debug, Clone, PartialEq)]

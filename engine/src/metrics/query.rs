@@ -109,10 +109,6 @@ impl Buckets {
         }
     }
 
-    pub(crate) fn plan(&self) -> Plan {
-        self.plan
-    }
-
     pub(crate) fn aggs(&self) -> &[PeriodAgg] {
         &self.aggs
     }

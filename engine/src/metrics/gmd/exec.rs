@@ -63,15 +63,7 @@ impl StatSpec {
             StatSpec::Basic(Statistic::Average) => Some(a.sum / a.count),
             StatSpec::Basic(Statistic::Minimum) => Some(a.min),
             StatSpec::Basic(Statistic::Maximum) => Some(a.max),
-            StatSpec::Extended(e) => {
-                let mut values = b.values(k).to_vec();
-                for s in b.sets(k) {
-                    // A statistic set stands for a distribution only in the cases AWS allows;
-                    // otherwise the period has no percentile.
-                    values.extend(ExtendedStatistic::set_as_values(s[0], s[1], s[2], s[3])?);
-                }
-                e.evaluate_exact(&mut values)
-            }
+            StatSpec::Extended(e) => b.extended(e, k),
         }
     }
 }
@@ -167,8 +159,9 @@ impl MathContext for Ctx<'_> {
     }
 
     fn search(&self, q: &SearchQuery, stat: &str, period_s: i64) -> std::result::Result<Vec<TimeSeries>, MathError> {
-        let spec = StatSpec::parse(stat).map_err(|m| MathError::msg(format!("SEARCH statistic: {m}")))?;
-        let plan = plan_for(self.req, period_s, self.now_ms).map_err(|e| MathError::msg(e.to_string()))?;
+        let spec = StatSpec::parse(stat)
+            .map_err(|m| MathError::Search { column: 1, message: format!("invalid statistic {stat:?}: {m}") })?;
+        let plan = plan_for(self.req, period_s, self.now_ms).map_err(|e| MathError::Engine(Box::new(e)))?;
         let mut keys = Vec::new();
         let namespaces = q.namespaces();
         let mut filter = |m: &MetricKey| q.matches(m);
@@ -184,8 +177,15 @@ impl MathContext for Ctx<'_> {
         let series = parallel_map(&keys, |key| {
             metric_series(self.src, key, plan, &spec, None, search_label(key)).map(|(s, _)| s)
         })
-        .map_err(|e| MathError::msg(e.to_string()))?;
+        .map_err(|e| MathError::Engine(Box::new(e)))?;
         Ok(series.into_iter().filter(|s| !s.timestamps.is_empty()).collect())
+    }
+
+    fn period_of(&self, id: &str) -> Option<i64> {
+        self.req.queries.iter().find(|q| q.id == id).and_then(|q| match &q.kind {
+            QueryKind::MetricStat { period_s, .. } => Some(*period_s),
+            QueryKind::Expression(_) => None,
+        })
     }
 }
 
@@ -222,7 +222,9 @@ struct InsightsAdapter<'a> {
 
 impl InsightsSource for InsightsAdapter<'_> {
     fn metrics(&self, namespace: &str, metric_name: &str) -> Vec<MetricKey> {
-        self.src.metrics(Some(namespace), &mut |m| m.metric_name == metric_name, MAX_SCANNED_METRICS)
+        // No cap here: the executor applies the 10,000-metric cap after SCHEMA and WHERE, and
+        // reports it.
+        self.src.metrics(Some(namespace), &mut |m| m.metric_name == metric_name, usize::MAX)
     }
 
     fn aggregates(&self, keys: &[MetricKey], grid: Grid) -> Result<Vec<Vec<crate::metrics::frame::PeriodAgg>>> {
@@ -241,7 +243,15 @@ impl InsightsSource for InsightsAdapter<'_> {
 }
 
 fn expression_error(id: &str, detail: impl std::fmt::Display) -> Error {
-    Error::invalid(InvalidCode::InvalidParameterValue, format!("Error in expression '{id}': {detail}"))
+    Error::invalid(InvalidCode::InvalidParameterValue, format!("Error in expression {id}: {detail}"))
+}
+
+/// A math failure: storage errors pass through, everything else is the caller's expression.
+fn math_error(id: &str, e: MathError) -> Error {
+    match e {
+        MathError::Engine(inner) => *inner,
+        other => Error::invalid(InvalidCode::InvalidParameterValue, other.validation_message(id)),
+    }
 }
 
 /// Executes a request against `src`.
@@ -275,7 +285,7 @@ pub(crate) fn execute(src: &dyn MetricSource, req: &GetMetricData) -> Result<Get
             QueryKind::Expression(e) if super::is_insights(e) => {
                 Parsed::Insights(insights::parse(e).map_err(|err| expression_error(&q.id, err))?)
             }
-            QueryKind::Expression(e) => Parsed::Math(math::parse(e).map_err(|err| expression_error(&q.id, err))?),
+            QueryKind::Expression(e) => Parsed::Math(math::parse(e).map_err(|err| math_error(&q.id, err))?),
         });
     }
 
@@ -331,19 +341,21 @@ pub(crate) fn execute(src: &dyn MetricSource, req: &GetMetricData) -> Result<Get
         let grid = grid_of(plan_for(req, period, now)?);
         let computed = match &parsed[i] {
             Parsed::Insights(iq) => {
-                let series = insights::execute(iq, &InsightsAdapter { src }, grid)
-                    .map_err(|err| expression_error(&q.id, err))?;
-                Computed { value: Value::Array(series), messages: Vec::new() }
+                let r = insights::execute_with_messages(iq, &InsightsAdapter { src }, grid).map_err(|err| match err {
+                    insights::InsightsError::Source(e) => e,
+                    other => expression_error(&q.id, other),
+                })?;
+                let messages =
+                    r.messages.into_iter().map(|m| Message { code: m.code().into(), value: m.value().into() }).collect();
+                Computed { value: Value::Array(r.series), messages }
             }
             Parsed::Math(e) => {
                 let ctx = Ctx { src, req, grid, done: &done, metric_stat_ids: &metric_stat_ids, now_ms: now };
-                match math::evaluate(e, &ctx) {
-                    Ok(Value::Scalar(_)) => {
-                        return Err(expression_error(&q.id, "the expression must return a time series, not a scalar"));
-                    }
-                    Ok(v) => Computed { value: v, messages: Vec::new() },
-                    Err(err) => return Err(expression_error(&q.id, err)),
+                let v = math::evaluate(e, &ctx).map_err(|err| math_error(&q.id, err))?;
+                if matches!(v, Value::Scalar(_)) {
+                    return Err(math_error(&q.id, MathError::ScalarResult));
                 }
+                Computed { value: v, messages: Vec::new() }
             }
             Parsed::Stat(_) => unreachable!("MetricStat queries are done"),
         };
@@ -354,19 +366,13 @@ pub(crate) fn execute(src: &dyn MetricSource, req: &GetMetricData) -> Result<Get
     let mut results = Vec::new();
     for q in req.queries.iter().filter(|q| q.return_data) {
         let c = &done[q.id.as_str()];
-        let series: Vec<TimeSeries> = match &c.value {
-            Value::Series(s) => vec![s.clone()],
-            Value::Array(a) => a.clone(),
-            Value::Scalar(_) => Vec::new(),
+        let series = match (&q.kind, &c.value) {
+            // A MetricStat series is already labelled (its Label or the metric name).
+            (QueryKind::MetricStat { .. }, Value::Series(s)) => vec![s.clone()],
+            (_, v) => math::finalize(v.clone(), &q.id, q.label.as_deref()).map_err(|e| math_error(&q.id, e))?,
         };
-        let single = series.len() == 1;
         for s in series {
-            let label = match (&q.label, single) {
-                (Some(l), true) => l.clone(),
-                (Some(l), false) => format!("{l} {}", s.label),
-                (None, _) if s.label.is_empty() => q.id.clone(),
-                (None, _) => s.label.clone(),
-            };
+            let label = if s.label.is_empty() { q.label.clone().unwrap_or_else(|| q.id.clone()) } else { s.label };
             let (mut timestamps, mut values) = (s.timestamps, s.values);
             if req.scan_by == ScanBy::TimestampDescending {
                 timestamps.reverse();

@@ -9,6 +9,7 @@ use crate::metrics::model::{
 use crate::metrics::enc::{put_str, put_u8, Cursor};
 use crate::metrics::query::{self, Buckets, Plan};
 use crate::metrics::record::SampleBuf;
+use crate::metrics::gmd::{self, GetMetricData, GetMetricDataResult, MetricSource};
 use crate::metrics::validate;
 
 use super::Store;
@@ -147,3 +148,32 @@ fn decode_token(t: &str) -> Option<MetricKey> {
     c.is_empty().then(|| MetricKey::new(namespace, metric_name, dimensions))
 }
 
+
+/// The store as seen by GetMetricData for one tenant.
+#[derive(Debug)]
+pub(crate) struct TenantSource<'a> {
+    pub(crate) store: &'a Store,
+    pub(crate) tenant: &'a Tenant,
+}
+
+impl MetricSource for TenantSource<'_> {
+    fn now_ms(&self) -> i64 {
+        self.store.now_ms()
+    }
+
+    fn buckets(&self, key: &MetricKey, plan: Plan, unit: Option<Unit>, keep_values: bool) -> Result<Vec<(Unit, Buckets)>> {
+        self.store.metric_buckets(self.tenant, key, plan, unit, keep_values)
+    }
+
+    fn metrics(&self, namespace: Option<&str>, filter: &mut dyn FnMut(&MetricKey) -> bool, limit: usize) -> Vec<MetricKey> {
+        // Searches reach metrics with data in the last two weeks, as ListMetrics does.
+        let min_last = self.store.now_ms() - validate::MAX_PAST_MS;
+        self.store.index.scan_metrics(self.tenant, namespace, None, min_last, limit, filter).0
+    }
+}
+
+impl Store {
+    pub(crate) fn get_metric_data(&self, tenant: &Tenant, req: &GetMetricData) -> Result<GetMetricDataResult> {
+        gmd::execute(&TenantSource { store: self, tenant }, req)
+    }
+}
