@@ -25,10 +25,6 @@
 //! Callers: GetMetricData's expression path (`metrics::gmd`), with a storage-backed
 //! [`InsightsSource`].
 
-// GetMetricData (`gmd`) calls in, but is itself not reachable from the facade yet (issue 3);
-// until it is, everything here is dead code outside tests.
-#![cfg_attr(not(test), allow(dead_code, unused_imports))]
-
 mod ast;
 mod exec;
 mod lexer;
@@ -36,8 +32,12 @@ mod parser;
 
 use std::fmt;
 
-pub(crate) use ast::{Comparison, Filter, FromClause, Function, InsightsQuery, OrderBy};
-pub(crate) use exec::{InsightsMessage, InsightsResult, InsightsSource, execute, execute_with_messages};
+pub(crate) use ast::InsightsQuery;
+#[cfg(test)]
+pub(crate) use ast::{Comparison, Filter, FromClause, Function, OrderBy};
+pub(crate) use exec::{InsightsSource, execute_with_messages};
+#[cfg(test)]
+pub(crate) use exec::{InsightsMessage, InsightsResult, execute};
 pub(crate) use parser::parse;
 
 /// Longest query text accepted: a GetMetricData `Expression` is 1–2048 characters.

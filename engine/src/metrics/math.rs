@@ -24,9 +24,6 @@
 //!
 //! The semantics and their sources are in `docs/design/2026-11-22-metric-math.md`.
 
-// Until the GetMetricData executor calls `parse`/`evaluate`, only tests use this module.
-#![cfg_attr(not(test), allow(dead_code))]
-
 mod ast;
 mod eval;
 mod functions;

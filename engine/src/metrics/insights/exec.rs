@@ -91,8 +91,9 @@ pub(super) struct Budget {
 
 const DEFAULT_BUDGET: Budget = Budget { fetch: 1 << 20, acc: 1 << 22 };
 
-/// Runs `q` over `src` on `grid`: the series only. GetMetricData should prefer
-/// [`execute_with_messages`], whose notices belong in the result's `Messages`.
+/// Runs `q` over `src` on `grid`: the series only (tests; GetMetricData uses
+/// [`execute_with_messages`], whose notices belong in the result's `Messages`).
+#[cfg(test)]
 pub(crate) fn execute(
     q: &InsightsQuery,
     src: &dyn InsightsSource,
