@@ -18,7 +18,12 @@
 //!     [ext=p50;tm90;TM(10%:90%)]             extended statistics, `;`-separated; `-` = absent
 //! expect                                       datapoints, one per line, sorted by time then unit:
 //!   2026-01-01T11:00:00Z Milliseconds Average=2 Maximum=3
-//! expect empty                                 no datapoints
+//! gmd start=T end=T [scan=asc] [max=N] [page=next]   GetMetricData; `page=next` continues with the
+//!   q id=m1 ns=App name=Lat dims=host=a stat=Average period=60 [unit=U] [label=L] [return=false]
+//!   q id=e1 [period=60] [label=L] [return=false] expr=EXPRESSION TO THE END OF THE LINE
+//! expect                                       one line per result:
+//!   e1 LABEL STATUS [MESSAGE-CODES] | 2026-01-01T11:00:00Z=4 2026-01-01T11:01:00Z=6
+//! expect empty                                 no datapoints / results
 //! error InvalidParameterValue "text"           the previous query fails with this code, message containing text
 //! ```
 //! Times are RFC 3339 (UTC, `Z`) or offsets from the clock like `-1h`, `-90s`, `+5m`.
@@ -29,8 +34,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use stratus_engine::{
-    DatumValue, Dimension, Engine, EngineConfig, Error, ManualClock, MetricDatum, MetricKey, PutMetricData, RealFs,
-    Resolution, Statistic, StatisticSet, StatisticsQuery, Tenant, Unit,
+    DatumValue, Dimension, Engine, EngineConfig, Error, GetMetricData, ManualClock, MetricDataQuery, MetricDatum,
+    MetricKey, PutMetricData, QueryKind, RealFs, Resolution, ScanBy, Statistic, StatisticSet, StatisticsQuery, Tenant,
+    Unit,
 };
 
 struct Runner {
@@ -38,6 +44,8 @@ struct Runner {
     clock: Arc<ManualClock>,
     engine: Option<Engine>,
     last: Option<Result<Vec<String>, Error>>,
+    /// The last GetMetricData request and its NextToken, for `page=next`.
+    last_gmd: Option<(GetMetricData, Option<String>)>,
     file: String,
 }
 
@@ -161,6 +169,7 @@ impl Runner {
                     self.open();
                 }
                 "gms" => self.gms(&ctx, &args(&words[1..])),
+                "gmd" => self.gmd(&ctx, &args(&words[1..]), &body),
                 "expect" => self.expect(&ctx, &words[1..], &body),
                 "error" => self.expect_error(&ctx, line),
                 other => panic!("{ctx}: unknown command {other}"),
@@ -252,6 +261,73 @@ impl Runner {
         }));
     }
 
+    fn gmd(&mut self, ctx: &str, a: &BTreeMap<String, String>, body: &[(usize, &str)]) {
+        let now = self.now();
+        let req = if a.get("page").map(String::as_str) == Some("next") {
+            let (mut req, token) = self.last_gmd.take().unwrap_or_else(|| panic!("{ctx}: no previous gmd"));
+            req.next_token = Some(token.unwrap_or_else(|| panic!("{ctx}: the previous page had no NextToken")));
+            req
+        } else {
+            let mut queries = Vec::new();
+            for (no, line) in body {
+                let qctx = format!("{}:{no}", self.file);
+                let line = line.trim();
+                let line = line.strip_prefix("q ").unwrap_or_else(|| panic!("{qctx}: expected `q ...`"));
+                let (head, expr) = match line.split_once("expr=") {
+                    Some((h, e)) => (h, Some(e.trim().to_owned())),
+                    None => (line, None),
+                };
+                let q = args(&head.split_whitespace().collect::<Vec<_>>());
+                let kind = match expr {
+                    Some(e) => QueryKind::Expression(e),
+                    None => QueryKind::MetricStat {
+                        metric: MetricKey::new(q["ns"].clone(), q["name"].clone(), dims(q.get("dims"))),
+                        period_s: q["period"].parse().expect(&qctx),
+                        stat: q["stat"].clone(),
+                        unit: q.get("unit").map(|u| u.parse().expect(&qctx)),
+                    },
+                };
+                let is_expr = matches!(kind, QueryKind::Expression(_));
+                queries.push(MetricDataQuery {
+                    id: q["id"].clone(),
+                    label: q.get("label").cloned(),
+                    return_data: q.get("return").is_none_or(|r| r != "false"),
+                    period_s: q.get("period").filter(|_| is_expr).map(|p| p.parse().expect(&qctx)),
+                    kind,
+                });
+            }
+            GetMetricData {
+                queries,
+                start_ms: parse_time(&a["start"], now).expect(ctx),
+                end_ms: parse_time(&a["end"], now).expect(ctx),
+                next_token: None,
+                scan_by: match a.get("scan").map(String::as_str) {
+                    Some("asc") => ScanBy::TimestampAscending,
+                    _ => ScanBy::TimestampDescending,
+                },
+                max_datapoints: a.get("max").map(|m| m.parse().expect(ctx)),
+            }
+        };
+        let result = self.engine().get_metric_data(&Tenant::default(), &req);
+        self.last = Some(result.map(|r| {
+            self.last_gmd = Some((req.clone(), r.next_token.clone()));
+            r.results
+                .iter()
+                .map(|x| {
+                    let mut s = format!("{} {} {}", x.id, x.label, x.status_code.as_str());
+                    for m in &x.messages {
+                        s.push_str(&format!(" [{}]", m.code));
+                    }
+                    s.push_str(" |");
+                    for (t, v) in x.timestamps.iter().zip(&x.values) {
+                        s.push_str(&format!(" {}={}", fmt_time(*t), num(*v)));
+                    }
+                    s
+                })
+                .collect()
+        }));
+    }
+
     fn expect(&mut self, ctx: &str, words: &[&str], body: &[(usize, &str)]) {
         let got = match self.last.take().unwrap_or_else(|| panic!("{ctx}: expect without a query")) {
             Ok(lines) => lines,
@@ -286,6 +362,7 @@ fn run_file(path: &Path) {
         clock: Arc::new(ManualClock::new(0)),
         engine: None,
         last: None,
+        last_gmd: None,
         file: path.file_name().expect("name").to_string_lossy().into_owned(),
     };
     // The clock must be set before the engine opens (the first `clock` line).
