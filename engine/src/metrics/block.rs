@@ -8,12 +8,13 @@
 mod reader;
 mod writer;
 
-pub(crate) use reader::BlockReader;
+pub(crate) use reader::{BlockReader, BlockStream};
 pub(crate) use writer::BlockWriter;
 
 pub(crate) const MAGIC: &[u8; 8] = b"STRBLK01";
 pub(crate) const FOOTER_MAGIC: &[u8; 8] = b"STRBLKFT";
-pub(crate) const FORMAT_VERSION: u32 = 1;
+/// Version written. Version 1 (no tier, no sketch references) stays readable.
+pub(crate) const FORMAT_VERSION: u32 = 2;
 pub(crate) const HEADER_LEN: usize = 16;
 pub(crate) const FOOTER_LEN: usize = 32;
 
@@ -33,6 +34,10 @@ pub(crate) struct BlockMeta {
     /// Blocks this one replaces. At open, a block listed as a parent by another block is
     /// deleted (its replacement was published but the cleanup did not finish).
     pub(crate) parents: Vec<u64>,
+    /// 0 for raw samples; otherwise the rollup period in seconds (300, 3600): every chunk
+    /// then holds per-bucket statistic sets `[count, sum, min, max]` stamped with the bucket
+    /// start, and a sketch blob per chunk (format v2).
+    pub(crate) tier: u32,
 }
 
 /// File name of block `id`.

@@ -18,6 +18,8 @@ use super::{BlockMeta, FOOTER_LEN, FOOTER_MAGIC, FORMAT_VERSION, HEADER_LEN, MAG
 pub(crate) struct BlockStream {
     pub(crate) key: Arc<StreamKey>,
     pub(crate) chunks: Vec<ChunkMeta>,
+    /// Per chunk, the byte range of its sketch blob (empty for raw blocks).
+    pub(crate) sketches: Vec<(usize, usize)>,
 }
 
 /// An open, verified block.
@@ -47,7 +49,7 @@ impl BlockReader {
         let mut c = Cursor::new(&file[8..HEADER_LEN]);
         let (version, flags) = (c.u32(), c.u32());
         let (Ok(version), Ok(flags)) = (version, flags) else { return Err(corrupt(8, "header")) };
-        if version != FORMAT_VERSION {
+        if version == 0 || version > FORMAT_VERSION {
             return Err(corrupt(8, &format!("unsupported block format version {version}")));
         }
         if flags != 0 {
@@ -59,7 +61,7 @@ impl BlockReader {
             Ok((f.u64()?, f.u64()?, f.u32()?, f.u32()?))
         })()
         .map_err(|_| corrupt(foot_at, "footer"))?;
-        if &file[len - 8..] != FOOTER_MAGIC || fversion != FORMAT_VERSION {
+        if &file[len - 8..] != FOOTER_MAGIC || fversion != version {
             return Err(corrupt(foot_at, "bad footer magic or version"));
         }
         let index_end = index_off.saturating_add(index_len);
@@ -72,6 +74,7 @@ impl BlockReader {
         }
         let data_end = index_off as usize;
         let parse = || -> Result<(BlockMeta, HashMap<StreamId, BlockStream>), DecodeError> {
+            // v1 has no tier field and 36-byte chunk entries; v2 adds both (docs/format/block.md).
             let mut c = Cursor::new(index);
             let mut meta = BlockMeta {
                 id: c.u64()?,
@@ -81,11 +84,22 @@ impl BlockReader {
                 samples: c.u64()?,
                 wal_seq: c.u64()?,
                 parents: Vec::new(),
+                tier: 0,
             };
             let np = c.u32()?;
+            if np as usize > c.remaining() / 8 {
+                return Err(DecodeError::Invalid("parent count"));
+            }
             for _ in 0..np {
                 meta.parents.push(c.u64()?);
             }
+            if version >= 2 {
+                meta.tier = c.u32()?;
+                if !matches!(meta.tier, 0 | 300 | 3600) {
+                    return Err(DecodeError::Invalid("tier"));
+                }
+            }
+            let entry_len = if version >= 2 { 40 } else { 36 };
             let ns = c.u32()?;
             let mut streams = HashMap::with_capacity((ns as usize).min(index.len() / 16));
             for _ in 0..ns {
@@ -97,10 +111,11 @@ impl BlockReader {
                     return Err(DecodeError::Invalid("stream id does not match its key"));
                 }
                 let nc = c.u32()? as usize;
-                if nc > c.remaining() / 36 {
+                if nc > c.remaining() / entry_len {
                     return Err(DecodeError::Invalid("chunk count"));
                 }
                 let mut chunks = Vec::with_capacity(nc);
+                let mut sketches = Vec::with_capacity(nc);
                 for _ in 0..nc {
                     let off = c.u64()?;
                     let clen = c.u32()?;
@@ -108,10 +123,18 @@ impl BlockReader {
                     let max_t = c.i64()?;
                     let samples = c.u32()?;
                     let crc = c.u32()?;
-                    let end = off.checked_add(u64::from(clen)).ok_or(DecodeError::Invalid("chunk range"))?;
+                    let slen = if version >= 2 { c.u32()? } else { 0 };
+                    let end = off
+                        .checked_add(u64::from(clen))
+                        .and_then(|e| e.checked_add(u64::from(slen)))
+                        .ok_or(DecodeError::Invalid("chunk range"))?;
                     if off < HEADER_LEN as u64 || end > data_end as u64 || min_t > max_t {
                         return Err(DecodeError::Invalid("chunk range"));
                     }
+                    if meta.tier == 0 && slen != 0 {
+                        return Err(DecodeError::Invalid("sketch blob in a raw block"));
+                    }
+                    sketches.push(((off + u64::from(clen)) as usize, slen as usize));
                     chunks.push(ChunkMeta {
                         min_t,
                         max_t,
@@ -119,7 +142,7 @@ impl BlockReader {
                         bytes: ChunkBytes::Block { file: file.clone(), start: off as usize, len: clen as usize, crc },
                     });
                 }
-                streams.insert(id, BlockStream { key: Arc::new(key), chunks });
+                streams.insert(id, BlockStream { key: Arc::new(key), chunks, sketches });
             }
             if !c.is_empty() {
                 return Err(DecodeError::Invalid("trailing bytes in index"));
@@ -130,12 +153,15 @@ impl BlockReader {
         Ok(BlockReader { path: path.to_path_buf(), meta, bytes_len: len as u64, streams })
     }
 
-    /// Verifies a block chunk's CRC; head chunks pass.
-    pub(crate) fn verify(path: &Path, chunk: &ChunkMeta) -> Result<()> {
-        if let ChunkBytes::Block { start, crc, .. } = &chunk.bytes
-            && crc32fast::hash(chunk.bytes.bytes()) != *crc {
+    /// Verifies a block chunk's CRC (over the chunk and, in rollup blocks, the sketch blob
+    /// that follows it); head chunks pass.
+    pub(crate) fn verify(path: &Path, chunk: &ChunkMeta, sketch_len: usize) -> Result<()> {
+        if let ChunkBytes::Block { file, start, len, crc } = &chunk.bytes {
+            let covered = file.get(*start..*start + *len + sketch_len).unwrap_or(&[]);
+            if crc32fast::hash(covered) != *crc {
                 return Err(Error::corruption(path, *start as u64, "chunk checksum mismatch"));
             }
+        }
         Ok(())
     }
 }

@@ -37,7 +37,7 @@ fn write_sample_block(fs: &dyn FileSystem, dir: &Path) -> (StreamKey, StreamKey)
     for (id, k, a, b, n, bytes) in &streams {
         w.add_stream(*id, k, [(*a, *b, *n, bytes.as_slice())]).unwrap();
     }
-    let meta = w.finish(0, 3, vec![1, 2]).unwrap();
+    let meta = w.finish(0, 3, vec![1, 2], 0).unwrap();
     assert_eq!(meta.samples, 101);
     (raw, set)
 }
@@ -52,7 +52,7 @@ fn write_then_read_through_mmap() {
     let s = &r.streams[&raw.id()];
     assert_eq!(*s.key, raw);
     let (mut scratch, mut out) = (SampleBuf::default(), SampleBuf::default());
-    BlockReader::verify(&r.path, &s.chunks[0]).unwrap();
+    BlockReader::verify(&r.path, &s.chunks[0], 0).unwrap();
     chunk::decode_append(SampleClass::Raw, s.chunks[0].bytes.bytes(), &mut scratch, &mut out).unwrap();
     assert_eq!(out.len(), 100);
     assert_eq!(out.cols[0][99], 49.5);
@@ -83,7 +83,7 @@ fn corruption_is_an_error_naming_file_and_offset() {
             Err(e) => assert!(e.to_string().contains("/b/0000000000000007.blk"), "{e}"),
             Ok(r) => {
                 let any_bad =
-                    r.streams.values().flat_map(|s| s.chunks.iter()).any(|c| BlockReader::verify(&r.path, c).is_err());
+                    r.streams.values().flat_map(|s| s.chunks.iter()).any(|c| BlockReader::verify(&r.path, c, 0).is_err());
                 assert!(any_bad, "flip at {i} went unnoticed");
             }
         }

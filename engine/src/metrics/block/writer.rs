@@ -52,19 +52,35 @@ impl<'a> BlockWriter<'a> {
         key: &StreamKey,
         chunks: impl IntoIterator<Item = (i64, i64, u32, &'c [u8])>,
     ) -> Result<()> {
+        self.add_stream_with_sketches(id, key, chunks.into_iter().map(|(a, b, n, c)| (a, b, n, c, &[][..])))
+    }
+
+    /// Adds one stream whose chunks each carry a sketch blob (rollup tiers; empty for raw).
+    pub(crate) fn add_stream_with_sketches<'c>(
+        &mut self,
+        id: StreamId,
+        key: &StreamKey,
+        chunks: impl IntoIterator<Item = (i64, i64, u32, &'c [u8], &'c [u8])>,
+    ) -> Result<()> {
         debug_assert!(self.last_id.is_none_or(|l| l < id), "streams must be added in id order");
         self.last_id = Some(id);
         let mut entry = Vec::new();
         let mut n = 0u32;
-        for (min_t, max_t, samples, bytes) in chunks {
+        for (min_t, max_t, samples, bytes, sketches) in chunks {
             self.file.write_all(bytes).map_err(|e| Error::io(&self.tmp, e))?;
+            self.file.write_all(sketches).map_err(|e| Error::io(&self.tmp, e))?;
             put_u64(&mut entry, self.offset);
             put_u32(&mut entry, bytes.len() as u32);
             put_i64(&mut entry, min_t);
             put_i64(&mut entry, max_t);
             put_u32(&mut entry, samples);
-            put_u32(&mut entry, crc32fast::hash(bytes));
-            self.offset += bytes.len() as u64;
+            // The CRC covers the chunk and its sketch blob, which follows it directly.
+            let mut crc = crc32fast::Hasher::new();
+            crc.update(bytes);
+            crc.update(sketches);
+            put_u32(&mut entry, crc.finalize());
+            put_u32(&mut entry, sketches.len() as u32);
+            self.offset += (bytes.len() + sketches.len()) as u64;
             self.meta.min_t = self.meta.min_t.min(min_t);
             self.meta.max_t = self.meta.max_t.max(max_t);
             self.meta.samples += u64::from(samples);
@@ -85,7 +101,8 @@ impl<'a> BlockWriter<'a> {
     }
 
     /// Writes index and footer, fsyncs, renames into place, fsyncs the directory.
-    pub(crate) fn finish(mut self, level: u32, wal_seq: u64, parents: Vec<u64>) -> Result<BlockMeta> {
+    pub(crate) fn finish(mut self, level: u32, wal_seq: u64, parents: Vec<u64>, tier: u32) -> Result<BlockMeta> {
+        self.meta.tier = tier;
         self.meta.level = level;
         self.meta.wal_seq = wal_seq;
         self.meta.parents = parents;
@@ -105,6 +122,7 @@ impl<'a> BlockWriter<'a> {
         for p in &m.parents {
             put_u64(&mut index, *p);
         }
+        put_u32(&mut index, m.tier);
         put_u32(&mut index, self.streams);
         index.extend_from_slice(&self.index);
         let mut footer = Vec::with_capacity(super::FOOTER_LEN);

@@ -81,7 +81,7 @@ impl Store {
             buckets.add(class, &open);
             for (block, c) in &chunks {
                 if let Some(b) = block {
-                    BlockReader::verify(&b.path, c)?;
+                    BlockReader::verify(&b.path, c, 0)?;
                 }
                 samples.clear();
                 chunk::decode_append(class, c.bytes.bytes(), &mut scratch, &mut samples).map_err(|e| {

@@ -82,7 +82,7 @@ impl Store {
             let chunks = stream.sealed_chunks();
             w.add_stream(sid, &key, chunks.iter().map(|c| (c.min_t, c.max_t, c.samples, c.bytes.bytes())))?;
         }
-        let meta = w.finish(0, wal_seq, Vec::new())?;
+        let meta = w.finish(0, wal_seq, Vec::new(), 0)?;
         BlockReader::open(&*self.fs, &self.blocks_dir.join(crate::metrics::block::file_name(meta.id)))
     }
 
@@ -117,7 +117,7 @@ impl Store {
                 let Some(s) = b.streams.get(&sid) else { continue };
                 key.get_or_insert_with(|| s.key.clone());
                 for c in &s.chunks {
-                    BlockReader::verify(&b.path, c)?;
+                    BlockReader::verify(&b.path, c, 0)?;
                     chunk::decode_append(s.key.class, c.bytes.bytes(), &mut scratch, &mut all)
                         .map_err(|e| Error::corruption(&b.path, 0, format!("chunk of {sid:?}: {e}")))?;
                 }
@@ -152,7 +152,7 @@ impl Store {
         let level = inputs.iter().map(|b| b.meta.level).max().unwrap_or(0) + 1;
         let wal_seq = inputs.iter().map(|b| b.meta.wal_seq).max().unwrap_or(0);
         let parents: Vec<u64> = inputs.iter().map(|b| b.meta.id).collect();
-        let meta = w.finish(level, wal_seq, parents)?;
+        let meta = w.finish(level, wal_seq, parents, 0)?;
         st.next_block_id += 1;
         let reader = BlockReader::open(&*self.fs, &self.blocks_dir.join(crate::metrics::block::file_name(meta.id)))?;
         {
