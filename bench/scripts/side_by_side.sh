@@ -6,19 +6,24 @@
 #   ingest (4 streams, phases of 30 min, 10 hosts per request)  -> server CPU s, wall clock
 #   flush (Stratus: Flush rpc with compaction; VM: force_flush + force_merge until merged)
 #   du -sb of the data dir                                       -> bytes/sample
-#   q1 x 20 after 2 warm-ups (client round trip, median)
+#   q1 (every shape) and q2-q4 (shapes in --query-shapes), each x 20 after 2 warm-ups, every
+#   answer checked against the generator (client round trip, median; Stratus asks q3/q4 both
+#   as Metrics Insights and as SEARCH)
 #   VmHWM of the server                                          -> peak RSS
 # and prints medians over the rounds as a markdown table (also written to bench/results/).
+# A query that fails or answers wrong is reported (table and "Query failures") without
+# stopping the run.
 #
 # Usage: bench/scripts/side_by_side.sh [--hosts 100] [--hours 24] [--rounds 3]
-#          [--shapes "tsbs round2 float"] [--streams 4] [--form bulk|datums] [--seed 1]
-#          [--targets "stratus vm"] [--skip-build] [--keep]
+#          [--shapes "tsbs round2 float"] [--query-shapes "tsbs"] [--streams 4]
+#          [--form bulk|datums] [--seed 1] [--targets "stratus vm"] [--skip-build] [--keep]
 set -euo pipefail
 
 HOSTS=100
 HOURS=24
 ROUNDS=3
 SHAPES="tsbs round2 float"
+QUERY_SHAPES="tsbs"
 STREAMS=4
 FORM=bulk
 SEED=1
@@ -26,7 +31,7 @@ TARGETS="stratus vm"
 SKIP_BUILD=0
 KEEP=0
 
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -34,6 +39,7 @@ while [[ $# -gt 0 ]]; do
     --hours) HOURS="$2"; shift 2 ;;
     --rounds) ROUNDS="$2"; shift 2 ;;
     --shapes) SHAPES="$2"; shift 2 ;;
+    --query-shapes) QUERY_SHAPES="$2"; shift 2 ;;
     --streams) STREAMS="$2"; shift 2 ;;
     --form) FORM="$2"; shift 2 ;;
     --seed) SEED="$2"; shift 2 ;;
@@ -99,7 +105,8 @@ cp "$LOADGEN" "$WORK/bin/loadgen"
 LOADGEN="$WORK/bin/loadgen"
 if [[ -x "$STRATUS" ]]; then cp "$STRATUS" "$WORK/bin/stratus"; STRATUS="$WORK/bin/stratus"; fi
 COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo none)"
-if [[ -n "$(git -C "$ROOT" status --porcelain 2>/dev/null | head -1)" ]]; then COMMIT="$COMMIT+dirty"; fi
+DIRTY="$(git -C "$ROOT" status --porcelain --untracked-files=all -- . ':!bench/results' 2>/dev/null | awk '{ print $2 }' | tr '\n' ' ')"
+if [[ -n "$DIRTY" ]]; then COMMIT="$COMMIT+dirty"; fi
 
 find_vm() { command -v victoria-metrics || command -v victoria-metrics-prod || true; }
 VM_BIN=""
@@ -157,6 +164,11 @@ calc() { awk "BEGIN { printf \"%.10g\", $* }"; }
 
 RESULTS="$WORK/results.tsv" # target shape round metric value
 record() { printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"; }
+FAILURES="$WORK/failures.txt"
+: >"$FAILURES"
+json_str() { # json_str LINE KEY -> string value of "KEY" in one JSON line
+  sed -n "s/.*\"$2\":\"\(\([^\"\\]\|\\\\.\)*\)\".*/\1/p" <<<"$1" | head -1
+}
 
 # measure TARGET SHAPE ROUND PID ENDPOINT DATADIR RUNDIR: ingest, flush, du, q1, HWM
 measure() {
@@ -204,12 +216,29 @@ measure() {
   record "$target" "$shape" "$round" disk_bytes "$bytes"
   record "$target" "$shape" "$round" bytes_per_sample "$(calc "$bytes / $SAMPLES")"
 
-  if ! bg_wait timeout 600 "$LOADGEN" query "${common[@]}" --shape "$shape" >"$run/query.json" 2>"$run/query.err"; then
-    cat "$run/query.err" >&2; die "$target q1 failed"
+  local queries=q1 line query form metric ms err
+  if [[ " $QUERY_SHAPES " == *" $shape "* ]]; then queries=q1,q2,q3,q4; fi
+  if ! bg_wait timeout 3600 "$LOADGEN" query "${common[@]}" --shape "$shape" --queries "$queries" \
+      >"$run/query.json" 2>"$run/query.err"; then
+    log "$target $shape r$round: some queries failed: $(cat "$run/query.err")"
+    [[ -s "$run/query.json" ]] || printf '%s %s r%s: %s\n' "$target" "$shape" "$round" "$(tr '\n' ' ' <"$run/query.err")" >>"$FAILURES"
   fi
-  record "$target" "$shape" "$round" q1_ms "$(json_num "$run/query.json" median_ms)"
+  while IFS= read -r line; do
+    query=$(json_str "$line" query); form=$(json_str "$line" form)
+    # Stratus asks q3/q4 in two forms; every other query has one form per target.
+    case "$form" in insights|search) metric="${query}_${form}_ms" ;; *) metric="${query}_ms" ;; esac
+    err=$(json_str "$line" error)
+    if [[ -n "$err" ]]; then
+      printf '%s %s r%s %s (%s): %s\n' "$target" "$shape" "$round" "$query" "$form" "$err" >>"$FAILURES"
+      record "$target" "$shape" "$round" "$metric" failed
+      continue
+    fi
+    ms=$(json_num <(echo "$line") median_ms)
+    record "$target" "$shape" "$round" "$metric" "$ms"
+    log "$target $shape r$round: $query ($form) median $ms ms"
+  done <"$run/query.json"
   record "$target" "$shape" "$round" rss_mib "$(calc "$(hwm_kb "$pid") / 1024")"
-  log "$target $shape r$round: $(calc "$bytes / $SAMPLES") B/sample, q1 $(json_num "$run/query.json" median_ms) ms, HWM $(calc "$(hwm_kb "$pid") / 1024") MiB"
+  log "$target $shape r$round: $(calc "$bytes / $SAMPLES") B/sample, HWM $(calc "$(hwm_kb "$pid") / 1024") MiB"
 }
 
 run_stratus() {
@@ -250,7 +279,7 @@ run_vm() {
 }
 
 # ---------------------------------------------------------------- the runs
-log "workload: $HOSTS hosts x ${HOURS} h = $SAMPLES samples; shapes: $SHAPES; rounds: $ROUNDS; end_ms $END_MS"
+log "workload: $HOSTS hosts x ${HOURS} h = $SAMPLES samples; shapes: $SHAPES (q2-q4 on: $QUERY_SHAPES); rounds: $ROUNDS; end_ms $END_MS"
 STARTED=$(date +%s)
 for ((round = 1; round <= ROUNDS; round++)); do
   for shape in $SHAPES; do
@@ -269,9 +298,12 @@ done
 ELAPSED=$(( $(date +%s) - STARTED ))
 
 # ---------------------------------------------------------------- the table
-median() { # median TARGET SHAPE METRIC
-  awk -F'\t' -v t="$1" -v s="$2" -v m="$3" '$1 == t && $2 == s && $4 == m { print $5 }' "$RESULTS" |
+median() { # median TARGET SHAPE METRIC (rounds that failed are left out)
+  awk -F'\t' -v t="$1" -v s="$2" -v m="$3" '$1 == t && $2 == s && $4 == m && $5 != "failed" { print $5 }' "$RESULTS" |
     sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+failed_rounds() { # failed_rounds TARGET SHAPE METRIC -> number of rounds that failed
+  awk -F'\t' -v t="$1" -v s="$2" -v m="$3" '$1 == t && $2 == s && $4 == m && $5 == "failed" { n++ } END { print n + 0 }' "$RESULTS"
 }
 fmt() { # fmt VALUE KIND
   [[ -z "$1" ]] && { echo "–"; return; }
@@ -296,6 +328,7 @@ REPORT="$WORK/report.md"
   echo
   echo "Machine: $NCPU cores, ${CPU_MODEL:-unknown CPU}; $(date -u +%Y-%m-%dT%H:%MZ); VictoriaMetrics: $VM_VERSION."
   echo "Stratus at $COMMIT: \`stratus serve --raw-retention forever\` (default durability: ack after fsync); loadgen form \`$FORM\`, $STREAMS streams, seed $SEED; run took ${ELAPSED}s."
+  if [[ -n "$DIRTY" ]]; then echo "Uncommitted files in the build: $DIRTY"; fi
   echo
   echo "| shape | figure | Stratus | VictoriaMetrics | Stratus ÷ VM | bar | bar met? |"
   echo "|---|---|---|---|---|---|---|"
@@ -323,6 +356,33 @@ REPORT="$WORK/report.md"
     echo "| $shape | peak RSS (VmHWM) | $(fmt "$s_rss" mib) | $(fmt "$v_rss" mib) | $(ratio "$s_rss" "$v_rss") | ≤ ½ VM | $(verdict "$r_rss" "<=" 0.5) |"
     echo "| $shape | q1 median round trip | $(fmt "$s_q1" ms) | $(fmt "$v_q1" ms) | $(ratio "$s_q1" "$v_q1") | ≤ ½ VM | $(verdict "$r_q1" "<=" 0.5) |"
   done
+  echo
+  echo "Queries q2–q4 (median over rounds of each round's median round trip; Stratus q3/q4 asked two ways):"
+  echo
+  echo "| shape | query | Stratus form | Stratus | VictoriaMetrics | Stratus ÷ VM | bar | bar met? |"
+  echo "|---|---|---|---|---|---|---|---|"
+  for shape in $QUERY_SHAPES; do
+    [[ " $SHAPES " == *" $shape "* ]] || continue
+    for row in "q2 q2_ms MetricStat" "q3 q3_insights_ms Insights" "q3 q3_search_ms SEARCH" \
+               "q4 q4_insights_ms Insights" "q4 q4_search_ms SEARCH"; do
+      read -r q sm sform <<<"$row"
+      s_v=$(median stratus "$shape" "$sm"); v_v=$(median vm "$shape" "${q}_ms")
+      s_txt=$(fmt "$s_v" ms); v_txt=$(fmt "$v_v" ms)
+      s_fail=$(failed_rounds stratus "$shape" "$sm"); v_fail=$(failed_rounds vm "$shape" "${q}_ms")
+      [[ $s_fail -gt 0 ]] && s_txt="$s_txt ($s_fail round(s) failed)"
+      [[ $v_fail -gt 0 ]] && v_txt="$v_txt ($v_fail round(s) failed)"
+      r_v=$([[ -n "$s_v" && -n "$v_v" ]] && calc "$s_v / $v_v" || true)
+      echo "| $shape | $q | $sform | $s_txt | $v_txt | $(ratio "$s_v" "$v_v") | ≤ ½ VM | $(verdict "$r_v" "<=" 0.5) |"
+    done
+  done
+  if [[ -s "$FAILURES" ]]; then
+    echo
+    echo "Query failures:"
+    echo
+    echo '```'
+    cat "$FAILURES"
+    echo '```'
+  fi
   echo
   echo "Raw per-round figures:"
   echo

@@ -8,7 +8,8 @@
 //! - [`Workload::phases`]: the ingest schedule, an iterator of [`Phase`]s of 30 min of data in
 //!   time order; each phase holds one [`Batch`] per 10 hosts (10 hosts × 10 fields × 180 points =
 //!   18,000 samples).
-//! - [`Workload::q1_windows`]: the seeded host/window draws of query q1.
+//! - [`Workload::query_windows`]: the seeded host/window draws of queries q1–q4 ([`QueryKind`]);
+//!   [`Workload::q1_windows`] is q1's.
 //!
 //! # Determinism
 //! Everything is drawn from an inline PRNG (splitmix64 to seed xoshiro256**, Box–Muller for the
@@ -69,6 +70,8 @@ pub const HOSTS_PER_BATCH: usize = 10;
 pub const Q1_WINDOW_MS: i64 = 3_600_000;
 /// q1 bucket (period): one minute.
 pub const Q1_PERIOD_S: i32 = 60;
+/// One hour in ms.
+pub const HOUR_MS: i64 = 3_600_000;
 
 /// TSBS regions and their datacenters.
 const REGIONS: [(&str, &[&str]); 9] = [
@@ -94,6 +97,89 @@ const ENVIRONMENT_CHOICES: [&str; 3] = ["production", "staging", "test"];
 const STREAM_TAGS: u64 = 1;
 const STREAM_WALK: u64 = 2;
 const STREAM_Q1: u64 = 3;
+const STREAM_Q2: u64 = 4;
+const STREAM_Q3: u64 = 5;
+const STREAM_Q4: u64 = 6;
+
+/// The four queries of `spec/benchmarks.md`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum QueryKind {
+    /// Max of usage_user, one host, 1 h, 1-minute buckets.
+    Q1,
+    /// Max of all 10 fields, one host, 8 h, 1-hour buckets.
+    Q2,
+    /// Average of usage_user over all hosts, 12 h, 1-hour buckets, one series.
+    Q3,
+    /// Average of usage_user per host, all hosts, 12 h, 1-hour buckets.
+    Q4,
+}
+
+impl QueryKind {
+    /// All four, in order.
+    pub const ALL: [QueryKind; 4] = [QueryKind::Q1, QueryKind::Q2, QueryKind::Q3, QueryKind::Q4];
+
+    /// `q1` … `q4`.
+    pub fn name(self) -> &'static str {
+        match self {
+            QueryKind::Q1 => "q1",
+            QueryKind::Q2 => "q2",
+            QueryKind::Q3 => "q3",
+            QueryKind::Q4 => "q4",
+        }
+    }
+
+    /// Length of the query window.
+    pub fn window_ms(self) -> i64 {
+        match self {
+            QueryKind::Q1 => Q1_WINDOW_MS,
+            QueryKind::Q2 => 8 * HOUR_MS,
+            QueryKind::Q3 | QueryKind::Q4 => 12 * HOUR_MS,
+        }
+    }
+
+    /// Bucket (period) length.
+    pub fn period_ms(self) -> i64 {
+        match self {
+            QueryKind::Q1 => i64::from(Q1_PERIOD_S) * 1000,
+            _ => HOUR_MS,
+        }
+    }
+
+    /// Buckets per answered series.
+    pub fn buckets(self) -> usize {
+        (self.window_ms() / self.period_ms()) as usize
+    }
+
+    /// Whether a draw picks one host (q1, q2) or the query covers every host (q3, q4).
+    pub fn per_host(self) -> bool {
+        matches!(self, QueryKind::Q1 | QueryKind::Q2)
+    }
+
+    fn stream(self) -> u64 {
+        match self {
+            QueryKind::Q1 => STREAM_Q1,
+            QueryKind::Q2 => STREAM_Q2,
+            QueryKind::Q3 => STREAM_Q3,
+            QueryKind::Q4 => STREAM_Q4,
+        }
+    }
+}
+
+impl fmt::Display for QueryKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for QueryKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        QueryKind::ALL
+            .into_iter()
+            .find(|q| q.name() == s)
+            .ok_or_else(|| format!("unknown query {s:?} (expected q1, q2, q3 or q4)"))
+    }
+}
 
 /// How walk values are shaped before they are sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -302,21 +388,41 @@ impl Workload {
     /// `count` q1 draws (one host, one hour, minute-aligned start inside the span) from `seed`.
     /// Empty when the span is shorter than an hour or there are no hosts.
     pub fn q1_windows(&self, seed: u64, count: usize) -> Vec<QueryWindow> {
+        self.query_windows(QueryKind::Q1, seed, count)
+    }
+
+    /// `count` draws of query `q` from `seed`: a minute-aligned window of [`QueryKind::window_ms`]
+    /// inside the span and, for the per-host queries (q1, q2), a host (host 0 for q3 and q4,
+    /// which cover every host). Each query has its own stream, so q1's draws are the same
+    /// whichever other queries run. Empty when the span is shorter than the window or there are
+    /// no hosts.
+    pub fn query_windows(&self, q: QueryKind, seed: u64, count: usize) -> Vec<QueryWindow> {
         let start = self.start_ms();
         let first = start + (60_000 - start.rem_euclid(60_000)) % 60_000;
-        let last = self.end_ms - Q1_WINDOW_MS;
+        let last = self.end_ms - q.window_ms();
         if self.hosts == 0 || last < first {
             return Vec::new();
         }
         let starts = ((last - first) / 60_000 + 1) as u64;
-        let mut rng = Xoshiro256::new(derive_seed(seed, STREAM_Q1, 0, 0));
+        let mut rng = Xoshiro256::new(derive_seed(seed, q.stream(), 0, 0));
         (0..count)
             .map(|_| {
-                let host = rng.below(self.hosts as u64) as usize;
+                let host = if q.per_host() { rng.below(self.hosts as u64) as usize } else { 0 };
                 let start_ms = first + rng.below(starts) as i64 * 60_000;
-                QueryWindow { host, start_ms, end_ms: start_ms + Q1_WINDOW_MS }
+                QueryWindow { host, start_ms, end_ms: start_ms + q.window_ms() }
             })
             .collect()
+    }
+
+    /// Index range of the points of every series with timestamps in `[lo_ms, hi_ms)`, clipped
+    /// to the span.
+    pub fn point_range(&self, lo_ms: i64, hi_ms: i64) -> Range<usize> {
+        let idx = |t: i64| {
+            let rel = (t - self.start_ms()).clamp(0, self.points as i64 * INTERVAL_MS);
+            (rel + INTERVAL_MS - 1).div_euclid(INTERVAL_MS) as usize
+        };
+        let (a, b) = (idx(lo_ms), idx(hi_ms));
+        a..b.max(a)
     }
 }
 

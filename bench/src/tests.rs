@@ -195,6 +195,51 @@ fn q1_windows_inside_span() {
 }
 
 #[test]
+fn query_windows_inside_span_one_stream_each() {
+    let w = Workload::new(100, 24, Shape::Tsbs, 1, END);
+    assert_eq!(w.query_windows(QueryKind::Q1, 42, 22), w.q1_windows(42, 22));
+    for q in [QueryKind::Q2, QueryKind::Q3, QueryKind::Q4] {
+        let wins = w.query_windows(q, 42, 22);
+        assert_eq!(wins.len(), 22);
+        for win in &wins {
+            assert!(win.start_ms >= w.start_ms() && win.end_ms <= w.end_ms());
+            assert_eq!(win.start_ms % 60_000, 0);
+            assert_eq!(win.end_ms - win.start_ms, q.window_ms());
+            if q.per_host() {
+                assert!(win.host < 100);
+            } else {
+                assert_eq!(win.host, 0);
+            }
+        }
+        assert_ne!(wins[0], wins[1]);
+        assert_ne!(wins, w.query_windows(QueryKind::Q1, 42, 22));
+    }
+    assert_eq!(QueryKind::Q2.buckets(), 8);
+    assert_eq!(QueryKind::Q4.buckets(), 12);
+    assert_eq!(QueryKind::Q1.buckets(), 60);
+    for q in QueryKind::ALL {
+        assert_eq!(q.name().parse::<QueryKind>(), Ok(q));
+    }
+    // 11 h of data cannot hold a 12 h window.
+    assert!(Workload::new(3, 11, Shape::Tsbs, 1, END).query_windows(QueryKind::Q3, 1, 5).is_empty());
+}
+
+#[test]
+fn point_range_matches_timestamps() {
+    let w = Workload::new(1, 2, Shape::Tsbs, 1, END + 3_000);
+    let s = w.start_ms();
+    assert_eq!(w.point_range(s, s + HOUR_MS), 0..360);
+    assert_eq!(w.point_range(s + 1, s + 10_001), 1..2);
+    assert_eq!(w.point_range(s - 50_000, s + 5_000), 0..1);
+    assert_eq!(w.point_range(s + HOUR_MS, s + 5 * HOUR_MS), 360..720);
+    assert_eq!(w.point_range(s + 30_000, s + 20_000), 3..3);
+    let r = w.point_range(s + 7_000, s + 3_607_000);
+    for i in 0..720 {
+        assert_eq!(r.contains(&i), (s + 7_000..s + 3_607_000).contains(&w.timestamp_ms(i)));
+    }
+}
+
+#[test]
 fn shape_names_round_trip() {
     for s in Shape::ALL {
         assert_eq!(s.name().parse::<Shape>().unwrap(), s);

@@ -17,6 +17,7 @@ use crate::metrics::model::{
 use crate::metrics::series::{SampleClass, StreamKey};
 use crate::metrics::store::{EngineStats, FlushReport, PendingWrite, Store, StoreConfig};
 use crate::metrics::gmd::{GetMetricData, GetMetricDataResult};
+use crate::metrics::tier;
 use crate::metrics::validate;
 
 /// Engine configuration. `Default` gives production settings.
@@ -36,8 +37,14 @@ pub struct EngineConfig {
     pub compact_min_blocks: usize,
     /// Refuse writes (Throttling) while the head holds more than this many samples.
     pub max_pending_samples: u64,
-    /// Keep raw samples this long; `None` keeps them forever.
+    /// Keep raw samples this long, then roll them up into the 5-minute tier; `None` keeps raw
+    /// samples forever. At least 15 days (the 14-day late-data window plus a day). Default 15 d.
     pub raw_retention: Option<Duration>,
+    /// Keep 5-minute rollups this long, then roll them up into the 1-hour tier; `None` keeps
+    /// them forever. Default 63 days.
+    pub five_minute_retention: Option<Duration>,
+    /// Keep 1-hour rollups this long, then delete them; `None` keeps them forever. Default 455 days.
+    pub one_hour_retention: Option<Duration>,
     /// How often the background thread checks whether to seal, compact or expire.
     pub maintenance_interval: Duration,
 }
@@ -52,7 +59,9 @@ impl Default for EngineConfig {
             head_max_age: Duration::from_secs(2 * 3600),
             compact_min_blocks: 4,
             max_pending_samples: 64_000_000,
-            raw_retention: None,
+            raw_retention: Some(Duration::from_secs(15 * 86_400)),
+            five_minute_retention: Some(Duration::from_secs(63 * 86_400)),
+            one_hour_retention: Some(Duration::from_secs(455 * 86_400)),
             maintenance_interval: Duration::from_secs(1),
         }
     }
@@ -76,8 +85,11 @@ impl EngineConfig {
         if self.head_max_age.is_zero() || self.maintenance_interval.is_zero() {
             return Err("head_max_age and maintenance_interval must be positive".into());
         }
-        if self.raw_retention.is_some_and(|r| r.is_zero()) {
-            return Err("raw_retention must be positive (or absent to keep forever)".into());
+        if self.raw_retention.is_some_and(|r| (r.as_millis() as i64) < tier::MIN_RAW_RETENTION_MS) {
+            return Err("raw_retention must be at least 15 days (late samples are accepted for 14 days), or absent to keep raw samples forever".into());
+        }
+        if self.five_minute_retention.is_some_and(|r| r.is_zero()) || self.one_hour_retention.is_some_and(|r| r.is_zero()) {
+            return Err("rollup retentions must be positive (or absent to keep forever)".into());
         }
         Ok(())
     }
@@ -155,7 +167,11 @@ impl Engine {
         let store_cfg = StoreConfig {
             shards,
             max_pending_samples: config.max_pending_samples,
-            raw_retention_ms: config.raw_retention.map(|r| r.as_millis() as i64),
+            retention: tier::Retention {
+                raw: config.raw_retention.map(|r| r.as_millis() as i64),
+                five_minute: config.five_minute_retention.map(|r| r.as_millis() as i64),
+                one_hour: config.one_hour_retention.map(|r| r.as_millis() as i64),
+            },
         };
         let mut wal_cfg = WalConfig::new(dir.join("wal"));
         wal_cfg.segment_bytes = config.wal_segment_bytes;
@@ -246,6 +262,7 @@ impl Engine {
         let sealed = store.seal()?;
         if compact {
             store.compact(None)?;
+            while store.roll_up()? {}
         }
         Ok(store.flush_report(sealed))
     }
@@ -294,8 +311,8 @@ fn maintenance_loop(inner: &Inner, stop: &Receiver<()>, wake: &Receiver<()>) {
             && let Err(e) = store.compact(Some(cfg.compact_min_blocks)) {
                 tracing::error!(error = %e, "compaction failed; will retry");
             }
-        if let Err(e) = store.apply_retention() {
-            tracing::error!(error = %e, "retention failed; will retry");
+        if let Err(e) = store.roll_up() {
+            tracing::error!(error = %e, "rollup or retention failed; will retry");
         }
     }
 }

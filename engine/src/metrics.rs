@@ -16,6 +16,7 @@
 //! | `block`    | immutable block files: writer, mmap reader                                       |
 //! | `compact`  | pure compaction policy: which blocks to merge next                               |
 //! | `query`    | pure GetMetricStatistics semantics: period rules, rounding, aggregation          |
+//! | `tier`     | pure retention-tier policy: what to roll up, what expired, which tier answers    |
 //! | `store`    | the wiring: append/commit, recovery, seal, compaction, retention, reads          |
 //!
 //! Callers: the [`crate::Engine`] facade only.
@@ -36,4 +37,5 @@ pub(crate) mod record;
 pub(crate) mod series;
 pub(crate) mod sketch;
 pub(crate) mod store;
+pub(crate) mod tier;
 pub mod validate;

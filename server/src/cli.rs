@@ -8,6 +8,9 @@
 //!         [--unit U] [--timestamp T] [--storage-resolution 1|60]
 //! stratus get-metric-statistics --namespace NS --metric-name M [--dimensions ...]
 //!         [--start-time T] [--end-time T] [--period S] [--statistics S...] [--unit U]
+//! stratus get-metric-data (--metric-data-queries JSON|file://PATH | --expression EXPR [--period S] [--id ID] [--label L])
+//!         [--start-time T] [--end-time T] [--scan-by TimestampDescending|TimestampAscending]
+//!         [--max-datapoints N] [--next-token T] [--no-paginate]
 //! stratus list-metrics [--namespace NS] [--metric-name M] [--dimensions Name=x[,Value=y] ...]
 //! stratus flush [--compact]
 //! ```
@@ -22,6 +25,7 @@
 mod output;
 mod parse;
 
+use std::collections::HashMap;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -34,7 +38,7 @@ use tonic::transport::{Channel, Endpoint};
 
 use crate::config::ServeArgs;
 use crate::grpc::{ACCOUNT_HEADER, REGION_HEADER};
-use parse::{DimensionArg, FilterArg};
+use parse::{DimensionArg, FilterArg, QueriesArg};
 
 /// `stratus`: a self-hosted CloudWatch.
 #[derive(Debug, Parser)]
@@ -64,6 +68,9 @@ pub enum ClientCommand {
     GetMetricStatistics(GetMetricStatisticsArgs),
     /// List metrics, following pages (like `aws cloudwatch list-metrics`).
     ListMetrics(ListMetricsArgs),
+    /// MetricStat, metric math, SEARCH and Metrics Insights queries, following pages (like
+    /// `aws cloudwatch get-metric-data`).
+    GetMetricData(GetMetricDataArgs),
     /// Admin: seal the in-memory head into a block and optionally compact.
     Flush(FlushArgs),
 }
@@ -194,6 +201,51 @@ pub struct ListMetricsArgs {
     no_paginate: bool,
 }
 
+/// `get-metric-data` flags.
+#[derive(Debug, clap::Args)]
+#[command(group(ArgGroup::new("queries").required(true).multiple(false)))]
+pub struct GetMetricDataArgs {
+    #[command(flatten)]
+    opts: ClientOptions,
+    /// Queries as the AWS CLI's JSON list (`[{"Id": "m1", "MetricStat": {...}}, {"Id": "e1",
+    /// "Expression": "m1 * 2"}]`), inline or `file://PATH`.
+    #[arg(long, group = "queries", value_parser = parse::metric_data_queries, value_name = "JSON")]
+    metric_data_queries: Option<QueriesArg>,
+    /// A single expression query instead: `SEARCH(...)`, a Metrics Insights `SELECT ...`, or
+    /// metric math over a SEARCH.
+    #[arg(long, group = "queries", value_name = "EXPR")]
+    expression: Option<String>,
+    /// Period of `--expression`, seconds (required for a Metrics Insights query).
+    #[arg(long, conflicts_with = "metric_data_queries", allow_negative_numbers = true)]
+    period: Option<i32>,
+    // (`conflicts_with`, not `requires = "expression"`: clap waives a requirement when an arg
+    // conflicting with it, here the other member of the `queries` group, is present.)
+    /// Id of `--expression`.
+    #[arg(long, conflicts_with = "metric_data_queries", default_value = "q1")]
+    id: String,
+    /// Label of `--expression`.
+    #[arg(long, conflicts_with = "metric_data_queries")]
+    label: Option<String>,
+    /// Inclusive start (RFC 3339, epoch seconds, `now`, `-1h`).
+    #[arg(long, allow_hyphen_values = true, value_parser = parse::time, default_value = "-1h")]
+    start_time: i64,
+    /// Exclusive end (RFC 3339, epoch seconds, `now`, `-5m`).
+    #[arg(long, allow_hyphen_values = true, value_parser = parse::time, default_value = "now")]
+    end_time: i64,
+    /// Timestamp order within each result (default: newest first).
+    #[arg(long, value_parser = ["TimestampDescending", "TimestampAscending"])]
+    scan_by: Option<String>,
+    /// Most datapoints per page (default and maximum 100,800).
+    #[arg(long, allow_negative_numbers = true)]
+    max_datapoints: Option<i32>,
+    /// Start from this page token.
+    #[arg(long)]
+    next_token: Option<String>,
+    /// Fetch one page only (and print its NextToken).
+    #[arg(long)]
+    no_paginate: bool,
+}
+
 /// `flush` flags.
 #[derive(Debug, clap::Args)]
 pub struct FlushArgs {
@@ -204,7 +256,7 @@ pub struct FlushArgs {
     compact: bool,
 }
 
-/// Upper bound on pages `list-metrics` follows (500 metrics each).
+/// Upper bound on pages `list-metrics` and `get-metric-data` follow.
 const MAX_PAGES: usize = 100_000;
 
 /// Runs a client verb; prints the result to stdout or the error to stderr.
@@ -213,6 +265,7 @@ pub async fn run(command: ClientCommand) -> ExitCode {
         ClientCommand::PutMetricData(args) => put_metric_data(args).await,
         ClientCommand::GetMetricStatistics(args) => get_metric_statistics(args).await,
         ClientCommand::ListMetrics(args) => list_metrics(args).await,
+        ClientCommand::GetMetricData(args) => get_metric_data(args).await,
         ClientCommand::Flush(args) => flush(args).await,
     };
     match result {
@@ -364,6 +417,101 @@ async fn list_metrics(args: ListMetricsArgs) -> Result<String, CliError> {
     }
     let next_token = if args.no_paginate { next_token } else { String::new() };
     Ok(output::metrics(args.opts.output, &metrics, &next_token))
+}
+
+impl GetMetricDataArgs {
+    /// The first page's request.
+    fn into_request(self) -> pb::GetMetricDataRequest {
+        let queries = match (self.metric_data_queries, self.expression) {
+            (Some(QueriesArg(queries)), _) => queries,
+            (None, expression) => vec![pb::MetricDataQuery {
+                id: self.id,
+                metric_stat: None,
+                expression: expression.unwrap_or_default(),
+                label: self.label.unwrap_or_default(),
+                return_data: None,
+                period: self.period.unwrap_or(0),
+            }],
+        };
+        pb::GetMetricDataRequest {
+            metric_data_queries: queries,
+            start_time: Some(crate::convert::ms_to_timestamp(self.start_time)),
+            end_time: Some(crate::convert::ms_to_timestamp(self.end_time)),
+            next_token: self.next_token.unwrap_or_default(),
+            scan_by: self.scan_by.unwrap_or_default(),
+            max_datapoints: self.max_datapoints.unwrap_or(0),
+        }
+    }
+}
+
+async fn get_metric_data(args: GetMetricDataArgs) -> Result<String, CliError> {
+    let (opts, no_paginate) = (args.opts.clone(), args.no_paginate);
+    let mut message = args.into_request();
+    let mut client = connect(&opts).await?;
+    let mut all = pb::GetMetricDataResponse::default();
+    for _ in 0..MAX_PAGES {
+        let page = client
+            .get_metric_data(request(&opts, message.clone())?)
+            .await
+            .map_err(service("GetMetricData"))?
+            .into_inner();
+        merge_page(&mut all, page);
+        if no_paginate || all.next_token.is_empty() || all.next_token == message.next_token {
+            break;
+        }
+        message.next_token.clone_from(&all.next_token);
+    }
+    if !no_paginate {
+        all.next_token.clear();
+    }
+    Ok(output::metric_data(opts.output, &all))
+}
+
+/// Adds one GetMetricData page to `acc`. Results are matched by Id and Label and, among
+/// results sharing both (an array expression such as `[m1, m2]` over two metrics of one name),
+/// by their order within the page: every page lists the same results in the same order. A
+/// matched result gets the page's datapoints appended and takes the page's status (so it ends
+/// `Complete`); others are appended. Repeated messages are dropped; the next token is the page's.
+fn merge_page(acc: &mut pb::GetMetricDataResponse, page: pb::GetMetricDataResponse) {
+    type Key = (String, String, usize);
+    fn keys<'a>(results: impl Iterator<Item = &'a pb::MetricDataResult>) -> Vec<Key> {
+        let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
+        results
+            .map(|r| {
+                let n = seen.entry((&r.id, &r.label)).or_default();
+                *n += 1;
+                (r.id.clone(), r.label.clone(), *n)
+            })
+            .collect()
+    }
+    let mut index: HashMap<Key, usize> =
+        keys(acc.metric_data_results.iter()).into_iter().enumerate().map(|(i, k)| (k, i)).collect();
+    let page_keys = keys(page.metric_data_results.iter());
+    for (key, r) in page_keys.into_iter().zip(page.metric_data_results) {
+        match index.get(&key) {
+            Some(&i) => {
+                let a = &mut acc.metric_data_results[i];
+                a.timestamps.extend(r.timestamps);
+                a.values.extend(r.values);
+                a.status_code = r.status_code;
+                for m in r.messages {
+                    if !a.messages.contains(&m) {
+                        a.messages.push(m);
+                    }
+                }
+            }
+            None => {
+                index.insert(key, acc.metric_data_results.len());
+                acc.metric_data_results.push(r);
+            }
+        }
+    }
+    for m in page.messages {
+        if !acc.messages.contains(&m) {
+            acc.messages.push(m);
+        }
+    }
+    acc.next_token = page.next_token;
 }
 
 async fn flush(args: FlushArgs) -> Result<String, CliError> {

@@ -8,7 +8,8 @@
 //! each face checks its own). Everything semantic (NaN, names, lengths, dimension count, the
 //! timestamp window, period and statistics rules) is checked by the engine, the one service
 //! layer shared with the AWS HTTP face. Field paths use AWS's 1-based `MetricData.member.N.X`
-//! wording; bulk entries are `Series.member.N.X`.
+//! wording; bulk entries are `Series.member.N.X`. GetMetricData lives in `convert/gmd.rs`
+//! (`MetricDataQueries.member.N.X` paths).
 //!
 //! Called by `grpc` only.
 
@@ -19,6 +20,10 @@ use stratus_engine::{
     StatisticsResult, Unit,
 };
 use stratus_proto::v1 as pb;
+
+mod gmd;
+
+pub(crate) use gmd::{get_metric_data_request, get_metric_data_response};
 
 /// CloudWatch's limit on `MetricData` entries per request.
 pub(crate) const MAX_METRIC_DATA: usize = 1000;

@@ -121,6 +121,13 @@ impl MetricsApi {
         Ok(convert::list_metrics_response(page))
     }
 
+    async fn get_data(&self, request: Request<pb::GetMetricDataRequest>) -> Result<pb::GetMetricDataResponse, Status> {
+        let tenant = self.tenant(&request)?;
+        let query = convert::get_metric_data_request(request.into_inner()).map_err(|e| status::from_engine(&e))?;
+        let result = self.blocking(move |engine| engine.get_metric_data(&tenant, &query)).await?;
+        Ok(convert::get_metric_data_response(result))
+    }
+
     async fn flush_engine(&self, request: Request<pb::FlushRequest>) -> Result<pb::FlushResponse, Status> {
         let compact = request.into_inner().compact;
         let report = self.blocking(move |engine| engine.flush(compact)).await?;
@@ -149,6 +156,13 @@ impl MetricsService for MetricsApi {
         request: Request<pb::ListMetricsRequest>,
     ) -> Result<Response<pb::ListMetricsResponse>, Status> {
         self.observe(Rpc::ListMetrics, self.list(request)).await.map(Response::new)
+    }
+
+    async fn get_metric_data(
+        &self,
+        request: Request<pb::GetMetricDataRequest>,
+    ) -> Result<Response<pb::GetMetricDataResponse>, Status> {
+        self.observe(Rpc::GetMetricData, self.get_data(request)).await.map(Response::new)
     }
 
     async fn flush(&self, request: Request<pb::FlushRequest>) -> Result<Response<pb::FlushResponse>, Status> {

@@ -22,7 +22,7 @@
 //! - `http`: the axum router: `/healthz` and `/metrics` (Prometheus text).
 //! - `telemetry`: the server's own counters, rendered for `/metrics`.
 //! - [`cli`]: the command line: `stratus serve` and the client verbs (`put-metric-data`,
-//!   `get-metric-statistics`, `list-metrics`, `flush`).
+//!   `get-metric-statistics`, `get-metric-data`, `list-metrics`, `flush`).
 
 mod config;
 mod convert;

@@ -2,7 +2,7 @@
 //! the engine's stats, rendered in the Prometheus text exposition format (version 0.0.4).
 //!
 //! A small fixed registry of atomics (relaxed: counters, no ordering with other memory) instead
-//! of a metrics crate: the label sets are closed (4 rpcs × 17 gRPC codes). Written by `grpc`,
+//! of a metrics crate: the label sets are closed (5 rpcs × 17 gRPC codes). Written by `grpc`,
 //! read by `http`'s `/metrics`.
 
 use std::fmt::Write as _;
@@ -19,16 +19,21 @@ pub(crate) enum Rpc {
     GetMetricStatistics = 1,
     ListMetrics = 2,
     Flush = 3,
+    GetMetricData = 4,
 }
 
 impl Rpc {
-    const ALL: [Rpc; 4] = [Rpc::PutMetricData, Rpc::GetMetricStatistics, Rpc::ListMetrics, Rpc::Flush];
+    const ALL: [Rpc; 5] =
+        [Rpc::PutMetricData, Rpc::GetMetricStatistics, Rpc::ListMetrics, Rpc::GetMetricData, Rpc::Flush];
+    /// Number of rpcs: the first dimension of the counter arrays.
+    const COUNT: usize = Rpc::ALL.len();
 
     fn name(self) -> &'static str {
         match self {
             Rpc::PutMetricData => "PutMetricData",
             Rpc::GetMetricStatistics => "GetMetricStatistics",
             Rpc::ListMetrics => "ListMetrics",
+            Rpc::GetMetricData => "GetMetricData",
             Rpc::Flush => "Flush",
         }
     }
@@ -60,9 +65,9 @@ const CODE_NAMES: [&str; 17] = [
 pub(crate) struct Registry {
     started: Instant,
     /// `[rpc][code]` request counts.
-    requests: [[AtomicU64; 17]; 4],
+    requests: [[AtomicU64; 17]; Rpc::COUNT],
     /// `[rpc]` total handling time in microseconds.
-    request_micros: [AtomicU64; 4],
+    request_micros: [AtomicU64; Rpc::COUNT],
     /// Samples acknowledged to PutMetricData callers.
     samples_accepted: AtomicU64,
 }
@@ -219,6 +224,7 @@ mod tests {
             "stratus_requests_total{rpc=\"PutMetricData\",code=\"OK\"} 1",
             "stratus_requests_total{rpc=\"PutMetricData\",code=\"INVALID_ARGUMENT\"} 2",
             "stratus_requests_total{rpc=\"Flush\",code=\"OK\"} 0",
+            "stratus_requests_total{rpc=\"GetMetricData\",code=\"OK\"} 0",
             "stratus_request_duration_seconds_total{rpc=\"PutMetricData\"} 0.004",
             "stratus_samples_accepted_total 7",
             "stratus_series 3",

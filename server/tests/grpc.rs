@@ -223,6 +223,73 @@ async fn put_query_list_flush_restart() {
     server.stop().await.expect("clean shutdown");
 }
 
+fn get_metric_data_request(base: i64, queries: Vec<pb::MetricDataQuery>) -> pb::GetMetricDataRequest {
+    pb::GetMetricDataRequest {
+        metric_data_queries: queries,
+        start_time: ts(base),
+        end_time: ts(base + 120_000),
+        scan_by: "TimestampAscending".into(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_metric_data_through_grpc() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = base_ms();
+    let server = TestServer::start(dir.path()).await;
+    let mut client = server.client().await;
+    put_fixture(&mut client, base).await;
+
+    let sum = pb::MetricDataQuery {
+        id: "m1".into(),
+        metric_stat: Some(pb::MetricStat {
+            metric: Some(pb::Metric {
+                namespace: "Test/App".into(),
+                metric_name: "Latency".into(),
+                dimensions: vec![dim("az", "a"), dim("host", "h1")],
+            }),
+            period: 60,
+            stat: "Sum".into(),
+            unit: String::new(),
+        }),
+        return_data: Some(false),
+        ..Default::default()
+    };
+    let twice = pb::MetricDataQuery { id: "e1".into(), expression: "m1 * 2".into(), ..Default::default() };
+    let resp = client.get_metric_data(get_metric_data_request(base, vec![sum.clone(), twice.clone()])).await.unwrap();
+    let resp = resp.into_inner();
+    // The fixture's sums (see `assert_fixture_stats`): 21 and 66, doubled.
+    let [r] = &resp.metric_data_results[..] else { panic!("one result: {resp:?}") };
+    assert_eq!((r.id.as_str(), r.status_code.as_str()), ("e1", "Complete"));
+    assert_eq!(r.timestamps, vec![ts(base).unwrap(), ts(base + 60_000).unwrap()]);
+    assert_eq!(r.values, vec![42.0, 132.0]);
+    assert!(resp.next_token.is_empty() && resp.messages.is_empty(), "{resp:?}");
+
+    // Another tenant has no such metric: an empty, complete result.
+    let mut req = Request::new(get_metric_data_request(base, vec![pb::MetricDataQuery { return_data: None, ..sum }]));
+    req.metadata_mut().insert("x-stratus-account", "999999999999".parse().unwrap());
+    let resp = client.get_metric_data(req).await.unwrap().into_inner();
+    let [r] = &resp.metric_data_results[..] else { panic!("one result: {resp:?}") };
+    assert!(r.timestamps.is_empty() && r.values.is_empty() && r.status_code == "Complete", "{resp:?}");
+
+    let bad = pb::MetricDataQuery { id: "E1".into(), ..twice };
+    let status = rejected(client.get_metric_data(get_metric_data_request(base, vec![bad])).await);
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(status.message().starts_with("InvalidParameterValue: "), "{status:?}");
+    assert!(status.message().contains("MetricDataQueries.member.1.Id"), "{status:?}");
+
+    let metrics = http_get(server.http, "/metrics").await;
+    for line in [
+        "stratus_requests_total{rpc=\"GetMetricData\",code=\"OK\"} 2",
+        "stratus_requests_total{rpc=\"GetMetricData\",code=\"INVALID_ARGUMENT\"} 1",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} missing in {metrics}");
+    }
+    drop(client);
+    server.stop().await.unwrap();
+}
+
 /// The status of a call that must fail.
 fn rejected<T: std::fmt::Debug>(r: Result<tonic::Response<T>, tonic::Status>) -> tonic::Status {
     r.expect_err("request should be rejected")

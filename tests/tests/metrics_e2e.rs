@@ -8,11 +8,14 @@
 //! restart, more ingest, and a restart with data only in the WAL. The seed is printed; replay
 //! with `STRATUS_E2E_SEED=<seed>`.
 //!
-//! `bad_input` (invalid requests), `health` (HTTP face and gRPC health) and `misc` (receive-time
-//! timestamps, ListMetrics pages) live in the sibling modules.
+//! `bad_input` (invalid requests), `health` (HTTP face and gRPC health), `misc` (receive-time
+//! timestamps, ListMetrics pages) and `get_metric_data` (MetricStat, math, SEARCH, Metrics
+//! Insights, paging, errors, the client verb) live in the sibling modules.
 
 #[path = "metrics_e2e/bad_input.rs"]
 mod bad_input;
+#[path = "metrics_e2e/get_metric_data.rs"]
+mod get_metric_data;
 #[path = "metrics_e2e/health.rs"]
 mod health;
 #[path = "metrics_e2e/misc.rs"]

@@ -160,11 +160,10 @@ pub(crate) fn validate_request(req: &GetMetricData) -> Result<()> {
     if req.start_ms >= req.end_ms {
         return Err(invalid("The parameter StartTime must be less than the parameter EndTime.".into()));
     }
-    if let Some(m) = req.max_datapoints {
-        if m == 0 || m > MAX_DATAPOINTS {
+    if let Some(m) = req.max_datapoints
+        && (m == 0 || m > MAX_DATAPOINTS) {
             return Err(invalid(format!("The value {m} for parameter MaxDatapoints is invalid.")));
         }
-    }
     let mut insights = 0;
     for (i, q) in req.queries.iter().enumerate() {
         let p = format!("MetricDataQueries.member.{}", i + 1);
@@ -177,11 +176,10 @@ pub(crate) fn validate_request(req: &GetMetricData) -> Result<()> {
         if req.queries[..i].iter().any(|o| o.id == q.id) {
             return Err(invalid(format!("The value {} for parameter {p}.Id is not unique.", q.id)));
         }
-        if let Some(period) = q.period_s {
-            if !validate::period_is_valid(period) {
+        if let Some(period) = q.period_s
+            && !validate::period_is_valid(period) {
                 return Err(invalid(format!("The value {period} for parameter {p}.Period is invalid.")));
             }
-        }
         match &q.kind {
             QueryKind::MetricStat { metric, period_s, stat, .. } => {
                 validate::namespace_for_read(&format!("{p}.MetricStat.Metric.Namespace"), &metric.namespace)?;

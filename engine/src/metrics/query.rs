@@ -9,6 +9,7 @@ use super::model::{Datapoint, Statistic, StatisticsQuery, Unit};
 use super::record::SampleBuf;
 use super::extended::{self, ExtendedStatistic};
 use super::frame::PeriodAgg;
+use super::sketch::Sketch;
 use super::series::SampleClass;
 use super::validate::MAX_DATAPOINTS;
 
@@ -97,6 +98,10 @@ pub(crate) struct Buckets {
     values: Option<Vec<Vec<(f64, f64)>>>,
     /// Per bucket: statistic sets `(count, sum, min, max)` seen, when values are kept.
     sets: Option<Vec<Vec<[f64; 4]>>>,
+    /// Per bucket, when values are kept: the merged distribution of rollup contributions
+    /// (outer `None`: no rollup data in the bucket; inner `None`: a rollup bucket had no
+    /// distribution, so extended statistics are undefined).
+    rollups: Option<Vec<Option<Option<Sketch>>>>,
 }
 
 impl Buckets {
@@ -106,6 +111,7 @@ impl Buckets {
             aggs: vec![PeriodAgg::default(); plan.buckets],
             values: keep_values.then(|| vec![Vec::new(); plan.buckets]),
             sets: keep_values.then(|| vec![Vec::new(); plan.buckets]),
+            rollups: keep_values.then(|| vec![None; plan.buckets]),
         }
     }
 
@@ -160,15 +166,47 @@ impl Buckets {
         }
     }
 
+    /// Folds rollup samples in: per-bucket statistic sets stamped with their bucket start and,
+    /// when values are kept, their distributions (`None` = no distribution).
+    pub(crate) fn add_rollup(&mut self, buf: &SampleBuf, sketches: Option<&[Option<Sketch>]>) {
+        let Plan { start, end, period, .. } = self.plan;
+        for (i, &t) in buf.ts.iter().enumerate() {
+            if t < start || t >= end {
+                continue;
+            }
+            let k = (t.wrapping_sub(start) as u64 / period as u64) as usize;
+            let Some(a) = self.aggs.get_mut(k) else { continue };
+            a.merge(&PeriodAgg { count: buf.cols[0][i], sum: buf.cols[1][i], min: buf.cols[2][i], max: buf.cols[3][i] });
+            if let (Some(rollups), Some(list)) = (&mut self.rollups, sketches) {
+                let slot = rollups[k].get_or_insert_with(|| Some(Sketch::new()));
+                match (slot, list.get(i).and_then(Option::as_ref)) {
+                    (Some(mine), Some(other)) => mine.merge(other),
+                    (slot, _) => *slot = None,
+                }
+            }
+        }
+    }
+
     /// An extended statistic of bucket `k`: exact over the raw observations plus the
-    /// statistic sets that stand for a distribution; undefined (`None`) when a set in the
-    /// period does not, or when the statistic is undefined for the data (e.g. negatives).
+    /// statistic sets that stand for a distribution; within the sketch's bound when rolled-up
+    /// data contributes; undefined (`None`) when a set or rollup in the period has no
+    /// distribution, or when the statistic is undefined for the data (e.g. negatives).
     pub(crate) fn extended(&self, e: &ExtendedStatistic, k: usize) -> Option<f64> {
         let mut values = self.values(k).to_vec();
         for s in self.sets(k) {
             values.extend(extended::set_as_values(s[0], s[1], s[2], s[3])?);
         }
-        e.evaluate_exact(&mut values)
+        match self.rollups.as_ref().and_then(|r| r[k].as_ref()) {
+            None => e.evaluate_exact(&mut values),
+            Some(None) => None,
+            Some(Some(sketch)) => {
+                let mut merged = sketch.clone();
+                for (v, w) in values {
+                    merged.add(v, w);
+                }
+                e.evaluate_sketch(&merged)
+            }
+        }
     }
 
     /// Datapoints of non-empty buckets: the basic `stats` and the `extended` ones (by name).

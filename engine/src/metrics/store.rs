@@ -15,6 +15,7 @@
 mod append;
 mod read;
 mod recovery;
+mod rollup;
 mod seal;
 
 use std::path::PathBuf;
@@ -31,6 +32,7 @@ use super::head::{FrozenHead, Head};
 use super::series::SeriesIndex;
 
 pub(crate) use append::PendingWrite;
+pub(crate) use rollup::decode_sketches;
 pub use seal::FlushReport;
 
 /// Tunables of the store (the engine's config narrowed to what the store needs).
@@ -39,8 +41,8 @@ pub(crate) struct StoreConfig {
     pub(crate) shards: usize,
     /// Refuse writes (Throttling) while the head holds more than this many samples.
     pub(crate) max_pending_samples: u64,
-    /// Drop raw samples older than this (ms); `None` keeps them forever.
-    pub(crate) raw_retention_ms: Option<i64>,
+    /// How long raw samples and each rollup tier are kept.
+    pub(crate) retention: crate::metrics::tier::Retention,
 }
 
 /// What readers see besides the live head: published blocks and heads being sealed.

@@ -1,6 +1,6 @@
 //! Rendering client results: tables (comfy-table) or JSON shaped like the AWS CLI's output
-//! (`Label`/`Datapoints`, `Metrics`/`NextToken`, RFC 3339 timestamps). Pure: each function
-//! returns the text; [`emit`] writes it.
+//! (`Label`/`Datapoints`, `Metrics`/`NextToken`, `MetricDataResults`/`Messages`, RFC 3339
+//! timestamps). Pure: each function returns the text; [`emit`] writes it.
 
 use std::io::Write as _;
 
@@ -153,6 +153,61 @@ pub(super) fn metrics(output: Output, metrics: &[pb::Metric], next_token: &str) 
             let mut text = table.to_string();
             if !next_token.is_empty() {
                 text.push_str(&format!("\nNextToken: {next_token}"));
+            }
+            text
+        }
+    }
+}
+
+fn messages_json(messages: &[pb::MessageData]) -> Vec<Value> {
+    messages.iter().map(|m| json!({"Code": m.code, "Value": m.value})).collect()
+}
+
+fn messages_text(messages: &[pb::MessageData]) -> String {
+    messages.iter().map(|m| format!("\n  {}: {}", m.code, m.value)).collect()
+}
+
+/// A GetMetricData answer (all pages merged, or one page with its `NextToken`). A value JSON
+/// cannot hold (NaN, ±Inf) is `null`, as the AWS CLI prints it.
+pub(super) fn metric_data(output: Output, r: &pb::GetMetricDataResponse) -> String {
+    match output {
+        Output::Json => {
+            let results: Vec<Value> = r
+                .metric_data_results
+                .iter()
+                .map(|m| {
+                    json!({
+                        "Id": m.id,
+                        "Label": m.label,
+                        "Timestamps": m.timestamps.iter().map(|t| rfc3339(Some(t))).collect::<Vec<_>>(),
+                        "Values": m.values,
+                        "StatusCode": m.status_code,
+                        "Messages": messages_json(&m.messages),
+                    })
+                })
+                .collect();
+            let mut out = json!({ "MetricDataResults": results, "Messages": messages_json(&r.messages) });
+            if !r.next_token.is_empty() {
+                out["NextToken"] = r.next_token.clone().into();
+            }
+            pretty(&out)
+        }
+        Output::Table => {
+            let mut blocks = Vec::new();
+            for m in &r.metric_data_results {
+                let mut table = Table::new();
+                table.set_header(vec!["Timestamp", "Value"]);
+                for (t, v) in m.timestamps.iter().zip(&m.values) {
+                    table.add_row(vec![rfc3339(Some(t)), v.to_string()]);
+                }
+                blocks.push(format!("{} ({}) {}{}\n{table}", m.label, m.id, m.status_code, messages_text(&m.messages)));
+            }
+            let mut text = blocks.join("\n\n");
+            if !r.messages.is_empty() {
+                text.push_str(&format!("\n\nMessages:{}", messages_text(&r.messages)));
+            }
+            if !r.next_token.is_empty() {
+                text.push_str(&format!("\n\nNextToken: {}", r.next_token));
             }
             text
         }

@@ -1,7 +1,9 @@
 //! Value parsers for the client flags: dimensions in the AWS CLI's shorthand, statistic sets,
-//! and times (RFC 3339, epoch seconds, `now`, relative `-1h`). Pure functions, used by clap.
+//! times (RFC 3339, epoch seconds, `now`, relative `-1h`), and GetMetricData queries as the AWS
+//! CLI's JSON. Pure functions (bar reading a `file://` argument), used by clap.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use serde::Deserialize;
 use stratus_proto::v1 as pb;
 
 /// The dimensions of one `--dimensions` argument.
@@ -93,6 +95,90 @@ pub(super) fn statistic_values(s: &str) -> Result<pb::StatisticSet, String> {
     }
     let get = |i: usize| fields[i].ok_or_else(|| format!("missing {}", NAMES[i]));
     Ok(pb::StatisticSet { sample_count: get(0)?, sum: get(1)?, minimum: get(2)?, maximum: get(3)? })
+}
+
+/// The queries of one `--metric-data-queries` argument.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct QueriesArg(pub(super) Vec<pb::MetricDataQuery>);
+
+/// `--metric-data-queries`: the AWS CLI's JSON list, inline or as `file://PATH`.
+pub(super) fn metric_data_queries(s: &str) -> Result<QueriesArg, String> {
+    let text = match s.strip_prefix("file://") {
+        Some(path) => std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?,
+        None => s.to_owned(),
+    };
+    metric_data_queries_json(&text).map(QueriesArg)
+}
+
+/// `[{"Id": "m1", "MetricStat": {"Metric": {"Namespace": .., "MetricName": .., "Dimensions":
+/// [{"Name": .., "Value": ..}]}, "Period": 60, "Stat": "Average", "Unit": ..}, "Label": ..,
+/// "ReturnData": true}, {"Id": "e1", "Expression": "m1 * 2", "Period": 60}]`: member names as
+/// AWS spells them; unknown members are errors (a typo must not silently drop a setting).
+/// Only the JSON's shape is checked here; the server validates the values.
+pub(super) fn metric_data_queries_json(text: &str) -> Result<Vec<pb::MetricDataQuery>, String> {
+    let queries: Vec<JsonQuery> =
+        serde_json::from_str(text).map_err(|e| format!("invalid MetricDataQueries JSON: {e}"))?;
+    Ok(queries.into_iter().map(JsonQuery::into_proto).collect())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct JsonQuery {
+    id: String,
+    metric_stat: Option<JsonMetricStat>,
+    expression: Option<String>,
+    label: Option<String>,
+    return_data: Option<bool>,
+    period: Option<i32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct JsonMetricStat {
+    metric: JsonMetric,
+    period: i32,
+    stat: String,
+    unit: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct JsonMetric {
+    #[serde(default)]
+    namespace: String,
+    #[serde(default)]
+    metric_name: String,
+    #[serde(default)]
+    dimensions: Vec<JsonDimension>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct JsonDimension {
+    name: String,
+    value: String,
+}
+
+impl JsonQuery {
+    fn into_proto(self) -> pb::MetricDataQuery {
+        pb::MetricDataQuery {
+            id: self.id,
+            metric_stat: self.metric_stat.map(|ms| pb::MetricStat {
+                metric: Some(pb::Metric {
+                    namespace: ms.metric.namespace,
+                    metric_name: ms.metric.metric_name,
+                    dimensions: ms.metric.dimensions.into_iter().map(|d| dimension(&d.name, &d.value)).collect(),
+                }),
+                period: ms.period,
+                stat: ms.stat,
+                unit: ms.unit.unwrap_or_default(),
+            }),
+            expression: self.expression.unwrap_or_default(),
+            label: self.label.unwrap_or_default(),
+            return_data: self.return_data,
+            period: self.period.unwrap_or(0),
+        }
+    }
 }
 
 /// A time flag, in epoch milliseconds.

@@ -76,7 +76,7 @@ fn file_then_env_then_flags() {
         ("STRATUS_GRPC_ADDR", "127.0.0.1:2001"),
         ("STRATUS_SHARDS", "5"),
         ("STRATUS_DURABILITY", "none"),
-        ("STRATUS_RAW_RETENTION", "3h"),
+        ("STRATUS_RAW_RETENTION", "20days"),
         ("STRATUS_HTTP_ADDR", ""), // empty = unset
     ]);
     let c = ServerConfig::from_sources(&ServeArgs::default(), &env).unwrap();
@@ -84,7 +84,7 @@ fn file_then_env_then_flags() {
     assert_eq!(c.http_addr.port(), 1002);
     assert_eq!(c.engine.shards, 5);
     assert!(matches!(c.engine.durability, Durability::None));
-    assert_eq!(c.engine.raw_retention, Some(Duration::from_secs(3 * 3600)));
+    assert_eq!(c.engine.raw_retention, Some(Duration::from_secs(20 * 86_400)));
     assert_eq!(c.data_dir, PathBuf::from("/from/file"));
 
     // Flags beat env.
@@ -97,7 +97,7 @@ fn file_then_env_then_flags() {
     assert!(matches!(c.engine.durability, Durability::Sync));
     assert_eq!(c.data_dir, PathBuf::from("/from/flag"));
     assert_eq!(c.engine.shards, 0);
-    assert_eq!(c.engine.raw_retention, Some(Duration::from_secs(3 * 3600)));
+    assert_eq!(c.engine.raw_retention, Some(Duration::from_secs(20 * 86_400)));
 }
 
 #[test]
@@ -192,7 +192,8 @@ fn every_key_is_a_file_key_and_an_env_var() {
             "grpc_max_message_bytes" => format!("{k} = 1048576\n"),
             "grpc_addr" | "http_addr" => format!("{k} = \"127.0.0.1:0\"\n"),
             "durability" => format!("{k} = \"sync\"\n"),
-            "raw_retention" | "head_max_age" | "drain_timeout" | "maintenance_interval" => format!("{k} = \"1h\"\n"),
+            "raw_retention" => format!("{k} = \"20days\"\n"),
+            "head_max_age" | "drain_timeout" | "maintenance_interval" => format!("{k} = \"1h\"\n"),
             _ => format!("{k} = \"x\"\n"),
         })
         .collect::<String>();

@@ -390,3 +390,161 @@ fn more_than_1_mb_of_metric_data_is_rejected() {
     }];
     assert_eq!(put_metric_data(req).unwrap().series.len(), 1);
 }
+
+// --- GetMetricData ---------------------------------------------------------------------------
+
+fn gmd_request(queries: Vec<pb::MetricDataQuery>) -> pb::GetMetricDataRequest {
+    pb::GetMetricDataRequest {
+        metric_data_queries: queries,
+        start_time: Some(Timestamp { seconds: 1_700_000_000, nanos: 0 }),
+        end_time: Some(Timestamp { seconds: 1_700_003_600, nanos: 0 }),
+        ..Default::default()
+    }
+}
+
+fn stat_query(id: &str) -> pb::MetricDataQuery {
+    pb::MetricDataQuery {
+        id: id.into(),
+        metric_stat: Some(pb::MetricStat {
+            metric: Some(pb::Metric {
+                namespace: "App".into(),
+                metric_name: "Latency".into(),
+                dimensions: vec![pb::Dimension { name: "host".into(), value: "a".into() }],
+            }),
+            period: 60,
+            stat: "p90".into(),
+            unit: "Milliseconds".into(),
+        }),
+        ..Default::default()
+    }
+}
+
+fn expr_query(id: &str, expression: &str) -> pb::MetricDataQuery {
+    pb::MetricDataQuery { id: id.into(), expression: expression.into(), ..Default::default() }
+}
+
+#[test]
+fn get_metric_data_request_converts() {
+    use stratus_engine::{QueryKind, ScanBy};
+
+    let mut e1 = expr_query("e1", "m1 * 2");
+    e1.label = "doubled".into();
+    e1.return_data = Some(false);
+    e1.period = 300;
+    let out = get_metric_data_request(gmd_request(vec![stat_query("m1"), e1])).unwrap();
+    assert_eq!((out.start_ms, out.end_ms), (1_700_000_000_000, 1_700_003_600_000));
+    assert_eq!((out.next_token, out.scan_by, out.max_datapoints), (None, ScanBy::TimestampDescending, None));
+    let [m1, e1] = &out.queries[..] else { panic!("two queries") };
+    // ReturnData defaults to true; Period and Label 0/empty mean "not given".
+    assert_eq!((m1.id.as_str(), m1.return_data, m1.period_s, m1.label.as_deref()), ("m1", true, None, None));
+    assert_eq!(
+        m1.kind,
+        QueryKind::MetricStat {
+            metric: MetricKey::new("App", "Latency", vec![Dimension::new("host", "a")]),
+            period_s: 60,
+            stat: "p90".into(),
+            unit: Some(Unit::Milliseconds),
+        }
+    );
+    assert_eq!((e1.return_data, e1.period_s, e1.label.as_deref()), (false, Some(300), Some("doubled")));
+    assert_eq!(e1.kind, QueryKind::Expression("m1 * 2".into()));
+
+    for (scan_by, want) in [
+        ("", ScanBy::TimestampDescending),
+        ("TimestampDescending", ScanBy::TimestampDescending),
+        ("TimestampAscending", ScanBy::TimestampAscending),
+    ] {
+        let mut req = gmd_request(vec![stat_query("m1")]);
+        req.scan_by = scan_by.into();
+        req.max_datapoints = 10;
+        req.next_token = "v1.0".into();
+        let out = get_metric_data_request(req).unwrap();
+        assert_eq!(out.scan_by, want, "{scan_by:?}");
+        assert_eq!((out.max_datapoints, out.next_token.as_deref()), (Some(10), Some("v1.0")));
+    }
+}
+
+#[test]
+fn bad_get_metric_data_requests_map_to_aws_codes() {
+    let ipc = InvalidCode::InvalidParameterCombination;
+    let iv = InvalidCode::InvalidParameterValue;
+    let mp = InvalidCode::MissingParameter;
+    let mut both = stat_query("m1");
+    both.expression = "m1 * 2".into();
+    let neither = pb::MetricDataQuery { id: "x".into(), ..Default::default() };
+    let mut no_metric = stat_query("m1");
+    no_metric.metric_stat.as_mut().unwrap().metric = None;
+    let mut bad_unit = stat_query("m1");
+    bad_unit.metric_stat.as_mut().unwrap().unit = "Furlongs".into();
+    let with = |q: pb::MetricDataQuery| gmd_request(vec![expr_query("e1", "SEARCH('x', 'Sum', 60)"), q]);
+    let mut no_start = gmd_request(vec![stat_query("m1")]);
+    no_start.start_time = None;
+    let mut no_end = gmd_request(vec![stat_query("m1")]);
+    no_end.end_time = None;
+    let mut bad_scan = gmd_request(vec![stat_query("m1")]);
+    bad_scan.scan_by = "Sideways".into();
+    let mut negative_max = gmd_request(vec![stat_query("m1")]);
+    negative_max.max_datapoints = -1;
+
+    let cases = [
+        (
+            with(both),
+            ipc,
+            "The parameters MetricDataQueries.member.2.MetricStat and MetricDataQueries.member.2.Expression are \
+             mutually exclusive and you have specified both.",
+        ),
+        (
+            with(neither),
+            mp,
+            "The parameter MetricDataQueries.member.2.MetricStat or MetricDataQueries.member.2.Expression is \
+             required.",
+        ),
+        (with(no_metric), mp, "The parameter MetricDataQueries.member.2.MetricStat.Metric is required."),
+        (with(bad_unit), iv, "The value Furlongs for parameter MetricDataQueries.member.2.MetricStat.Unit is invalid."),
+        (no_start, mp, "The parameter StartTime is required."),
+        (no_end, mp, "The parameter EndTime is required."),
+        (bad_scan, iv, "The value Sideways for parameter ScanBy is invalid."),
+        (negative_max, iv, "The value -1 for parameter MaxDatapoints is invalid."),
+    ];
+    for (req, code, message) in cases {
+        assert_eq!(rejection(get_metric_data_request(req)), (code, message.to_owned()));
+    }
+}
+
+#[test]
+fn get_metric_data_response_converts() {
+    use stratus_engine::{GetMetricDataResult, Message, MetricDataResult, StatusCode};
+
+    let message = |c: &str, v: &str| Message { code: c.into(), value: v.into() };
+    let out = get_metric_data_response(GetMetricDataResult {
+        results: vec![MetricDataResult {
+            id: "m1".into(),
+            label: "Latency".into(),
+            timestamps: vec![1_700_000_060_000, 1_700_000_000_000],
+            values: vec![2.0, 1.0],
+            status_code: StatusCode::PartialData,
+            messages: vec![message("MultipleUnits", "Multiple units returned: '[Count, None]'")],
+        }],
+        next_token: Some("v1.2".into()),
+        messages: vec![message("Info", "x")],
+    });
+    let [r] = &out.metric_data_results[..] else { panic!("one result") };
+    assert_eq!((r.id.as_str(), r.label.as_str(), r.status_code.as_str()), ("m1", "Latency", "PartialData"));
+    assert_eq!(
+        r.timestamps,
+        vec![Timestamp { seconds: 1_700_000_060, nanos: 0 }, Timestamp { seconds: 1_700_000_000, nanos: 0 }]
+    );
+    assert_eq!(r.values, vec![2.0, 1.0]);
+    assert_eq!(
+        r.messages,
+        vec![pb::MessageData {
+            code: "MultipleUnits".into(),
+            value: "Multiple units returned: '[Count, None]'".into()
+        }]
+    );
+    assert_eq!(out.next_token, "v1.2");
+    assert_eq!(out.messages, vec![pb::MessageData { code: "Info".into(), value: "x".into() }]);
+
+    let empty = get_metric_data_response(GetMetricDataResult::default());
+    assert!(empty.metric_data_results.is_empty() && empty.next_token.is_empty());
+}

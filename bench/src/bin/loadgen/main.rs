@@ -4,10 +4,12 @@
 //! ```text
 //! loadgen [--target stratus|vm] --endpoint URL --hosts 100 --hours 24 --shape tsbs --seed 1 \
 //!         --streams 4 --form bulk|datums [--end-ms MS] [--namespace Benchmark/CPU] [--no-progress]
-//! loadgen query [--target stratus|vm] --endpoint URL --hosts 100 --hours 24 --seed 1 --end-ms MS
+//! loadgen query [--target stratus|vm] --endpoint URL --hosts 100 --hours 24 --seed 1 --end-ms MS \
+//!         [--queries q1,q2,q3,q4] [--forms insights,search] [--shape tsbs]
 //! loadgen flush [--target stratus|vm] --endpoint URL [--hours 24 --end-ms MS]
 //! ```
-//! Each prints one line of JSON on stdout; failures exit nonzero with a message on stderr.
+//! Each prints one line of JSON on stdout (`query`: one per query and form); failures exit
+//! nonzero with a message on stderr.
 //!
 //! Layout: `encode` builds request bodies, `ingest` runs the phased schedule over N streams,
 //! `stratus` and `vm` are the two targets, `http` a minimal HTTP/1.1 client for the latter.
@@ -24,7 +26,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use stratus_bench::{Shape, Workload};
+use stratus_bench::{QueryKind, Shape, Workload};
 
 use crate::encode::Form;
 use crate::ingest::IngestConfig;
@@ -43,8 +45,8 @@ struct Cli {
 enum Command {
     /// Ingest the workload (the default when no subcommand is given).
     Ingest(IngestArgs),
-    /// Run q1 (max usage_user, one host, 1 h, 1-minute buckets) on seeded hosts/windows and
-    /// print the median client round trip.
+    /// Run q1–q4 of spec/benchmarks.md on seeded hosts/windows, check every answer against the
+    /// generator and print the median client round trip (one JSON line per query and form).
     Query(QueryArgs),
     /// Make the target write everything to disk: Stratus `Flush` (seal + compact); VictoriaMetrics
     /// `force_flush` then `force_merge` until one part per partition.
@@ -142,6 +144,12 @@ struct QueryArgs {
     /// Do not check the answers against the generator.
     #[arg(long)]
     no_verify: bool,
+    /// Queries to run, in this order.
+    #[arg(long, value_delimiter = ',', default_value = "q1,q2,q3,q4")]
+    queries: Vec<QueryKind>,
+    /// Stratus: how to ask q3 and q4 (Metrics Insights and/or SEARCH); each is reported.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "insights,search")]
+    forms: Vec<query::Form>,
 }
 
 #[derive(Debug, Args)]

@@ -7,7 +7,10 @@ use anyhow::{Context, Result};
 use prost::Message as _;
 use stratus_bench::{FIELDS, Host, QueryWindow};
 use stratus_proto::v1::metrics_service_client::MetricsServiceClient;
-use stratus_proto::v1::{Dimension, FlushRequest, GetMetricStatisticsRequest, PutMetricDataResponse};
+use stratus_proto::v1::{
+    Dimension, FlushRequest, GetMetricDataRequest, GetMetricStatisticsRequest, MetricDataQuery, MetricDataResult,
+    PutMetricDataResponse,
+};
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::codegen::Bytes;
 use tonic::codegen::http::uri::PathAndQuery;
@@ -78,6 +81,48 @@ impl StratusConn {
                 Ok((ts.seconds * 1000 + i64::from(ts.nanos) / 1_000_000, max))
             })
             .collect()
+    }
+
+    /// One `GetMetricData` over the window (default `ScanBy`, default `MaxDatapoints`), following
+    /// `NextToken` until the answer is complete; pages of one result are concatenated. Also
+    /// returns every `Messages` entry (request-wide and per result) as `Code: Value`.
+    pub(crate) async fn get_metric_data(
+        &self,
+        queries: Vec<MetricDataQuery>,
+        w: &QueryWindow,
+    ) -> Result<(Vec<MetricDataResult>, Vec<String>)> {
+        let mut client = self.client();
+        let mut results: Vec<MetricDataResult> = Vec::new();
+        let mut messages = Vec::new();
+        let mut next_token = String::new();
+        loop {
+            let req = GetMetricDataRequest {
+                metric_data_queries: queries.clone(),
+                start_time: Some(timestamp(w.start_ms)),
+                end_time: Some(timestamp(w.end_ms)),
+                next_token: std::mem::take(&mut next_token),
+                scan_by: String::new(),
+                max_datapoints: 0,
+            };
+            let resp = client.get_metric_data(req).await.context("GetMetricData")?.into_inner();
+            messages.extend(resp.messages.iter().map(|m| format!("{}: {}", m.code, m.value)));
+            for r in resp.metric_data_results {
+                messages.extend(r.messages.iter().map(|m| format!("{} ({}): {}: {}", r.id, r.label, m.code, m.value)));
+                match results.iter_mut().find(|x| x.id == r.id && x.label == r.label) {
+                    Some(x) => {
+                        x.timestamps.extend(r.timestamps);
+                        x.values.extend(r.values);
+                        x.status_code = r.status_code;
+                    }
+                    None => results.push(r),
+                }
+            }
+            if resp.next_token.is_empty() {
+                break;
+            }
+            next_token = resp.next_token;
+        }
+        Ok((results, messages))
     }
 
     /// Seals the head (and compacts if asked); returns the server's figures as JSON.

@@ -1,13 +1,14 @@
-//! The VictoriaMetrics target: JSON-lines `/api/v1/import`, q1 as `/api/v1/query_range`, and
+//! The VictoriaMetrics target: JSON-lines `/api/v1/import`, q1–q4 as `/api/v1/query_range`, and
 //! `force_flush` + `force_merge` until one part per partition remains.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use stratus_bench::{Host, QueryWindow, Workload};
+use stratus_bench::{FIELDS, Host, QueryKind, QueryWindow, Workload};
 
 use crate::http::{HttpConn, Response, encode_component};
+use crate::query::Series;
 
 /// Outcome of one import request.
 #[derive(Debug)]
@@ -43,31 +44,44 @@ impl VmConn {
         }
     }
 
-    /// q1 in MetricsQL: `max_over_time(cpu_usage_user{hostname="host_X"}[1m])`, step 60, over
-    /// the window. VictoriaMetrics evaluates at `t` over `(t-1m, t]`, so the evaluation points are
-    /// the ends of the window's minute buckets: 60 points, as GetMetricStatistics returns 60
-    /// buckets `[t, t+1m)`. Returns the points as (evaluation time ms, value).
-    pub(crate) async fn q1(&mut self, host: &Host, w: &QueryWindow) -> Result<Vec<(i64, f64)>> {
-        let query =
-            format!("max_over_time({}{{hostname=\"{}\"}}[1m])", crate::encode::vm_metric_name(0), host.hostname());
+    /// Query `q` (see [`vm_query`]) over the window, one `query_range` request with step = the
+    /// query's period; each series is keyed as [`VmConn::series_key`] says.
+    pub(crate) async fn query(&mut self, q: QueryKind, host: Option<&Host>, w: &QueryWindow) -> Result<Vec<Series>> {
+        let mut series = self.query_range(&vm_query(q, host), w, q.period_ms()).await?;
+        for s in &mut series {
+            s.key = series_key(q, &s.labels);
+        }
+        Ok(series)
+    }
+
+    /// `/api/v1/query_range` evaluated at the ends of the window's `step_ms` buckets (`start` =
+    /// window start + step, `end` = window end), uncached.
+    async fn query_range(&mut self, query: &str, w: &QueryWindow, step_ms: i64) -> Result<Vec<Series>> {
         let path = format!(
-            "/api/v1/query_range?query={}&start={}&end={}&step=60&nocache=1",
-            encode_component(&query),
-            (w.start_ms + 60_000) / 1000,
+            "/api/v1/query_range?query={}&start={}&end={}&step={}&nocache=1",
+            encode_component(query),
+            (w.start_ms + step_ms) / 1000,
             w.end_ms / 1000,
+            step_ms / 1000,
         );
         let r = self.http.get(&path).await?;
         let v = json_ok(&r, "query_range")?;
         let result = v["data"]["result"].as_array().context("query_range: no data.result")?;
-        let mut points = Vec::new();
+        let mut out = Vec::with_capacity(result.len());
         for series in result {
+            let mut points = Vec::new();
             for p in series["values"].as_array().context("query_range: no values")? {
                 let t = p[0].as_f64().context("query_range: bad timestamp")?;
                 let v: f64 = p[1].as_str().and_then(|v| v.parse().ok()).context("query_range: bad value")?;
                 points.push(((t * 1000.0).round() as i64, v));
             }
+            let labels = series["metric"]
+                .as_object()
+                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect())
+                .unwrap_or_default();
+            out.push(Series { key: String::new(), labels, points });
         }
-        Ok(points)
+        Ok(out)
     }
 
     /// `force_flush`, then `force_merge` repeated until every storage partition of the span has
@@ -110,6 +124,41 @@ impl VmConn {
         let r = self.http.get("/metrics").await?;
         ok(&r, "/metrics")?;
         Ok(parse_metrics(&r.text()))
+    }
+}
+
+/// The MetricsQL form of each query (`host` for q1 and q2), evaluated at the ends of the
+/// window's buckets (VictoriaMetrics' rollup at `t` covers `(t-period, t]`), so that it returns
+/// as many points as Stratus returns buckets `[t, t+period)`:
+/// - q1 `max_over_time(cpu_usage_user{hostname="host_X"}[1m])`;
+/// - q2 `max_over_time({__name__=~"cpu_usage_.*",hostname="host_X"}[1h]) keep_metric_names`
+///   (one request, one series per field);
+/// - q3 `avg(avg_over_time(cpu_usage_user[1h]))`: the mean of per-host means, which is the mean
+///   of all samples because every host has the same number of samples per bucket;
+/// - q4 `avg by (hostname) (avg_over_time(cpu_usage_user[1h]))`.
+pub(crate) fn vm_query(q: QueryKind, host: Option<&Host>) -> String {
+    let hostname = host.map_or("", Host::hostname);
+    let user = crate::encode::vm_metric_name(0);
+    match q {
+        QueryKind::Q1 => format!("max_over_time({user}{{hostname=\"{hostname}\"}}[1m])"),
+        QueryKind::Q2 => {
+            format!("max_over_time({{__name__=~\"cpu_usage_.*\",hostname=\"{hostname}\"}}[1h]) keep_metric_names")
+        }
+        QueryKind::Q3 => format!("avg(avg_over_time({user}[1h]))"),
+        QueryKind::Q4 => format!("avg by (hostname) (avg_over_time({user}[1h]))"),
+    }
+}
+
+/// The key [`crate::query`] matches a series by: the field for q1/q2 (`__name__` without
+/// `cpu_`), the hostname for q4, `""` for q3.
+fn series_key(q: QueryKind, labels: &std::collections::BTreeMap<String, String>) -> String {
+    match q {
+        QueryKind::Q1 => FIELDS[0].to_owned(),
+        QueryKind::Q2 => {
+            labels.get("__name__").map(|n| n.strip_prefix("cpu_").unwrap_or(n).to_owned()).unwrap_or_default()
+        }
+        QueryKind::Q3 => String::new(),
+        QueryKind::Q4 => labels.get("hostname").cloned().unwrap_or_default(),
     }
 }
 

@@ -2,7 +2,10 @@
 
 use crate::error::{Error, InvalidCode, Result};
 use crate::metrics::block::BlockReader;
-use crate::metrics::chunk::{self, ChunkMeta};
+use crate::metrics::chunk::{self, ChunkBytes, ChunkMeta};
+use crate::metrics::series::SampleClass;
+use crate::metrics::store::decode_sketches;
+use crate::metrics::tier;
 use crate::metrics::model::{
     ListMetricsPage, ListMetricsQuery, MetricKey, StatisticsQuery, StatisticsResult, Tenant, Unit,
 };
@@ -64,13 +67,23 @@ impl Store {
                 f.collect(id, plan.start, plan.end, &mut head_chunks, &mut open);
             }
             chunks.extend(head_chunks.into_iter().map(|c| (None, c)));
+            let mut rollups: Vec<(&BlockReader, ChunkMeta, (usize, usize))> = Vec::new();
             for b in &version.blocks {
-                if b.meta.max_t < plan.start || b.meta.min_t >= plan.end {
+                // Every sample lives in exactly one block (raw or one rollup tier); a rollup
+                // serves only periods that are multiples of its tier.
+                if b.meta.max_t < plan.start || b.meta.min_t >= plan.end || !tier::serves(b.meta.tier, plan.period) {
                     continue;
                 }
                 if let Some(s) = b.streams.get(&id) {
-                    for c in s.chunks.iter().filter(|c| c.max_t >= plan.start && c.min_t < plan.end) {
-                        chunks.push((Some(b.as_ref()), c.clone()));
+                    for (c, sk) in s.chunks.iter().zip(&s.sketches) {
+                        if c.max_t < plan.start || c.min_t >= plan.end {
+                            continue;
+                        }
+                        if b.meta.tier == 0 {
+                            chunks.push((Some(b.as_ref()), c.clone()));
+                        } else {
+                            rollups.push((b.as_ref(), c.clone(), *sk));
+                        }
                     }
                 }
             }
@@ -78,6 +91,20 @@ impl Store {
                 by_unit.push((unit, Buckets::new(plan, keep_values)));
             }
             let buckets = &mut by_unit.last_mut().expect("pushed above").1;
+            for (b, c, (sk_start, sk_len)) in &rollups {
+                BlockReader::verify(&b.path, c, *sk_len)?;
+                samples.clear();
+                chunk::decode_append(SampleClass::Set, c.bytes.bytes(), &mut scratch, &mut samples)
+                    .map_err(|e| Error::corruption(&b.path, *sk_start as u64, format!("rollup chunk of {id:?}: {e}")))?;
+                let sketches = match (&c.bytes, keep_values) {
+                    (ChunkBytes::Block { file, .. }, true) => Some(
+                        decode_sketches(&file[*sk_start..*sk_start + *sk_len], samples.len())
+                            .map_err(|e| Error::corruption(&b.path, *sk_start as u64, format!("sketch blob: {e}")))?,
+                    ),
+                    _ => None,
+                };
+                buckets.add_rollup(&samples, sketches.as_deref());
+            }
             buckets.add(class, &open);
             for (block, c) in &chunks {
                 if let Some(b) = block {

@@ -86,11 +86,13 @@ impl Store {
         BlockReader::open(&*self.fs, &self.blocks_dir.join(crate::metrics::block::file_name(meta.id)))
     }
 
-    /// Merges the blocks the policy picks (`min_blocks` of one level; `None` merges every
-    /// block into one), dropping samples past raw retention. Returns whether it merged.
+    /// Merges the raw blocks the policy picks (`min_blocks` of one level; `None` merges every
+    /// raw block into one). Returns whether it merged.
     pub(crate) fn compact(&self, min_blocks: Option<usize>) -> Result<bool> {
         let mut st = self.structure.lock();
-        let all = self.version.load().blocks.clone();
+        // Only raw blocks merge here; rollup blocks move down the retention chain instead.
+        let all: Vec<Arc<BlockReader>> =
+            self.version.load().blocks.iter().filter(|b| b.meta.tier == 0).cloned().collect();
         let chosen: Vec<u64> = match min_blocks {
             None => all.iter().map(|b| b.meta.id).collect(),
             Some(min) => {
@@ -103,7 +105,6 @@ impl Store {
         if inputs.len() < 2 {
             return Ok(false);
         }
-        let horizon = self.cfg.raw_retention_ms.map(|r| self.now_ms() - r);
         let id = st.next_block_id;
         let mut w = BlockWriter::new(&*self.fs, &self.blocks_dir, id)?;
         let mut ids: Vec<StreamId> = inputs.iter().flat_map(|b| b.streams.keys().copied()).collect();
@@ -125,16 +126,6 @@ impl Store {
             let Some(key) = key else { continue };
             let class = key.class;
             all.sort(class);
-            if let Some(h) = horizon {
-                let keep_from = all.ts.partition_point(|&t| t < h);
-                if keep_from > 0 {
-                    let mut kept = SampleBuf::default();
-                    for i in keep_from..all.len() {
-                        push_index(&mut kept, &all, i, class);
-                    }
-                    all = kept;
-                }
-            }
             let mut encoded = Vec::new();
             let mut part = SampleBuf::default();
             for start in (0..all.len()).step_by(BLOCK_CHUNK_SAMPLES) {
@@ -173,24 +164,6 @@ impl Store {
         self.fs.sync_dir(&self.blocks_dir).map_err(|e| Error::io(&self.blocks_dir, e))?;
         self.counters.compactions.fetch_add(1, Ordering::Relaxed);
         Ok(true)
-    }
-
-    /// Removes whole blocks whose newest sample is past raw retention.
-    pub(crate) fn apply_retention(&self) -> Result<usize> {
-        let Some(r) = self.cfg.raw_retention_ms else { return Ok(0) };
-        let horizon = self.now_ms() - r;
-        let _st = self.structure.lock();
-        let v = self.version.load();
-        let (expired, kept): (Vec<_>, Vec<_>) = v.blocks.iter().cloned().partition(|b| b.meta.max_t < horizon);
-        if expired.is_empty() {
-            return Ok(0);
-        }
-        self.version.store(Arc::new(Version { blocks: kept, frozen: v.frozen.clone() }));
-        for b in &expired {
-            self.fs.remove_file(&b.path).map_err(|e| Error::io(&b.path, e))?;
-        }
-        self.fs.sync_dir(&self.blocks_dir).map_err(|e| Error::io(&self.blocks_dir, e))?;
-        Ok(expired.len())
     }
 
     pub(crate) fn flush_report(&self, samples_sealed: u64) -> FlushReport {
