@@ -129,16 +129,22 @@ impl Buckets {
         self.sets.as_ref().map_or(&[], |v| &v[k])
     }
 
+    /// The bucket of time `t`, if inside the plan.
+    fn slot(&self, t: i64) -> Option<usize> {
+        let Plan { start, end, period, buckets } = self.plan;
+        if t < start || t >= end {
+            return None;
+        }
+        // t ≥ start, so the true difference fits a u64 even when the i64 one would not.
+        let k = (t.wrapping_sub(start) as u64 / period as u64) as usize;
+        (k < buckets).then_some(k)
+    }
+
     /// Folds samples (any order) of one class in; samples outside the plan are ignored.
     pub(crate) fn add(&mut self, class: SampleClass, buf: &SampleBuf) {
-        let Plan { start, end, period, .. } = self.plan;
         for (i, &t) in buf.ts.iter().enumerate() {
-            if t < start || t >= end {
-                continue;
-            }
-            // t ≥ start, so the true difference fits a u64 even when the i64 one would not.
-            let k = (t.wrapping_sub(start) as u64 / period as u64) as usize;
-            let Some(a) = self.aggs.get_mut(k) else { continue };
+            let Some(k) = self.slot(t) else { continue };
+            let a = &mut self.aggs[k];
             match class {
                 SampleClass::Raw => {
                     let (v, w) = (buf.cols[0][i], buf.cols[1][i]);
@@ -169,14 +175,9 @@ impl Buckets {
     /// Folds rollup samples in: per-bucket statistic sets stamped with their bucket start and,
     /// when values are kept, their distributions (`None` = no distribution).
     pub(crate) fn add_rollup(&mut self, buf: &SampleBuf, sketches: Option<&[Option<Sketch>]>) {
-        let Plan { start, end, period, .. } = self.plan;
         for (i, &t) in buf.ts.iter().enumerate() {
-            if t < start || t >= end {
-                continue;
-            }
-            let k = (t.wrapping_sub(start) as u64 / period as u64) as usize;
-            let Some(a) = self.aggs.get_mut(k) else { continue };
-            a.merge(&PeriodAgg { count: buf.cols[0][i], sum: buf.cols[1][i], min: buf.cols[2][i], max: buf.cols[3][i] });
+            let Some(k) = self.slot(t) else { continue };
+            self.aggs[k].merge(&PeriodAgg { count: buf.cols[0][i], sum: buf.cols[1][i], min: buf.cols[2][i], max: buf.cols[3][i] });
             if let (Some(rollups), Some(list)) = (&mut self.rollups, sketches) {
                 let slot = rollups[k].get_or_insert_with(|| Some(Sketch::new()));
                 match (slot, list.get(i).and_then(Option::as_ref)) {
