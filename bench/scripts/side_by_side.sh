@@ -261,19 +261,33 @@ run_stratus() {
 }
 
 run_vm() {
-  local shape=$1 round=$2 run="$WORK/vm-$1-$2" port
+  local shape=$1 round=$2 run="$WORK/vm-$1-$2" port pid="" attempt i up
   mkdir -p "$run"
-  port=$(free_port)
-  "$VM_BIN" -storageDataPath "$run/data" -httpListenAddr "127.0.0.1:$port" -search.disableCache \
-    >"$run/server.out" 2>&1 &
-  local pid=$!
-  PIDS+=("$pid")
-  local i
-  for ((i = 0; i < 300; i++)); do
-    curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
-    kill -0 "$pid" 2>/dev/null || { cat "$run/server.out" >&2; die "victoria-metrics exited at start-up"; }
-    sleep 0.1
+  # free_port only probes: another process may take the port before VictoriaMetrics binds it,
+  # so a start-up failure on "address already in use" is retried on another port.
+  for ((attempt = 1; attempt <= 5; attempt++)); do
+    port=$(free_port)
+    rm -rf "$run/data"
+    "$VM_BIN" -storageDataPath "$run/data" -httpListenAddr "127.0.0.1:$port" -search.disableCache \
+      >"$run/server.out" 2>&1 &
+    pid=$!
+    PIDS+=("$pid")
+    up=0
+    for ((i = 0; i < 300; i++)); do
+      if curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1; then up=1; break; fi
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    [[ $up -eq 1 ]] && break
+    wait "$pid" 2>/dev/null || true
+    if grep -q "address already in use" "$run/server.out"; then
+      log "port $port was taken; retrying VictoriaMetrics on another port"
+      continue
+    fi
+    cat "$run/server.out" >&2
+    die "victoria-metrics did not start"
   done
+  [[ $up -eq 1 ]] || die "victoria-metrics: no free port after 5 attempts"
   measure vm "$shape" "$round" "$pid" "http://127.0.0.1:$port" "$run/data" "$run"
   stop_pid "$pid"
 }
