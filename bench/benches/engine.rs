@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use stratus_engine::{
     Dimension, Durability, Engine, EngineConfig, MetricKey, PutMetricData, Resolution, SeriesBatch, Statistic,
     StatisticsQuery, Tenant, Unit,
@@ -43,7 +43,12 @@ fn head_append(c: &mut Criterion) {
     g.measurement_time(Duration::from_secs(5));
     for threads in [1usize, 2, 4] {
         let dir = bench_dir();
-        let cfg = EngineConfig { durability: Durability::Sync, head_max_samples: 50_000_000, max_pending_samples: 200_000_000, ..EngineConfig::default() };
+        let cfg = EngineConfig {
+            durability: Durability::Sync,
+            head_max_samples: 50_000_000,
+            max_pending_samples: 200_000_000,
+            ..EngineConfig::default()
+        };
         let engine = Arc::new(Engine::open(dir.path(), cfg).expect("open"));
         let end = now_ms();
         let per_iter = (threads * 1800) as u64;
@@ -87,7 +92,15 @@ fn query_day(c: &mut Criterion) {
     };
     let req = PutMetricData { namespace: "Bench".into(), metric_data: vec![], series: vec![batch] };
     engine.put_metric_data(&Tenant::default(), &req).expect("put").ticket.wait().expect("durable");
-    let q = StatisticsQuery { key, start_ms: start, end_ms: end, period_s: 60, statistics: Statistic::ALL.to_vec(), extended_statistics: Vec::new(), unit: None };
+    let q = StatisticsQuery {
+        key,
+        start_ms: start,
+        end_ms: end,
+        period_s: 60,
+        statistics: Statistic::ALL.to_vec(),
+        extended_statistics: Vec::new(),
+        unit: None,
+    };
     let mut g = c.benchmark_group("get_metric_statistics_day");
     g.throughput(Throughput::Elements(8640));
     g.bench_function("head", |b| b.iter(|| engine.get_metric_statistics(&Tenant::default(), &q).expect("query")));

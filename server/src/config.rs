@@ -97,9 +97,17 @@ pub struct ServeArgs {
     /// Default tenant region for callers without `x-stratus-region` [default: us-east-1].
     #[arg(long, value_name = "REGION", value_parser = parse_name)]
     region: Option<String>,
-    /// How long raw samples are kept: a duration (e.g. 15d) or `forever`.
+    /// How long raw samples are kept before they are rolled up into 5-minute data: a duration
+    /// of at least 15d (the default) or `forever`.
     #[arg(long, value_name = "DURATION|forever", value_parser = parse_retention)]
     raw_retention: Option<Retention>,
+    /// How long 5-minute rollups are kept before they are rolled up into 1-hour data
+    /// [default: 63d], or `forever`.
+    #[arg(long, value_name = "DURATION|forever", value_parser = parse_retention)]
+    five_minute_retention: Option<Retention>,
+    /// How long 1-hour rollups are kept before they are deleted [default: 455d], or `forever`.
+    #[arg(long, value_name = "DURATION|forever", value_parser = parse_retention)]
+    one_hour_retention: Option<Retention>,
     /// Seal the in-memory head into a block when it holds this many samples.
     #[arg(long, value_name = "N", value_parser = parse_positive_u64)]
     head_max_samples: Option<u64>,
@@ -142,6 +150,8 @@ struct FileConfig {
     account: Option<String>,
     region: Option<String>,
     raw_retention: Option<String>,
+    five_minute_retention: Option<String>,
+    one_hour_retention: Option<String>,
     head_max_samples: Option<u64>,
     head_max_age: Option<String>,
     wal_segment_bytes: Option<u64>,
@@ -240,6 +250,8 @@ const KEYS: &[&str] = &[
     "account",
     "region",
     "raw_retention",
+    "five_minute_retention",
+    "one_hour_retention",
     "head_max_samples",
     "head_max_age",
     "wal_segment_bytes",
@@ -329,6 +341,22 @@ impl Layers<'_> {
             parse_retention,
         )? {
             config.engine.raw_retention = v.0;
+        }
+        if let Some(v) = self.pick(
+            "five_minute_retention",
+            args.five_minute_retention,
+            file.five_minute_retention.map(|s| parse_retention(&s)),
+            parse_retention,
+        )? {
+            config.engine.five_minute_retention = v.0;
+        }
+        if let Some(v) = self.pick(
+            "one_hour_retention",
+            args.one_hour_retention,
+            file.one_hour_retention.map(|s| parse_retention(&s)),
+            parse_retention,
+        )? {
+            config.engine.one_hour_retention = v.0;
         }
         if let Some(v) = self.pick(
             "head_max_samples",

@@ -94,6 +94,7 @@ impl ExtendedStatistic {
     }
 
     /// Whether this is a plain percentile (`pN`).
+    #[cfg_attr(not(test), allow(dead_code))] // for alarms' EvaluateLowSampleCountPercentile (issue 6)
     pub(crate) fn is_percentile(&self) -> bool {
         matches!(self, ExtendedStatistic::Percentile(_))
     }
@@ -102,6 +103,7 @@ impl ExtendedStatistic {
     /// statistically significant percentile. AWS: fewer than `10 / (1 − p)` points for
     /// `0.5 ≤ p < 1`, fewer than `10 / p` for `0 < p < 0.5`. Other statistics, `p0` and `p100`
     /// are never "low".
+    #[cfg_attr(not(test), allow(dead_code))] // for alarms' EvaluateLowSampleCountPercentile (issue 6)
     pub(crate) fn is_low_sample_count(&self, sample_count: f64) -> bool {
         match *self {
             ExtendedStatistic::Percentile(pct) => {

@@ -65,7 +65,6 @@ const MAX_INTEGER_COUNT: u64 = 1 << 53;
 #[derive(Debug, Clone, Copy)]
 struct Mapping {
     alpha: f64,
-    gamma: f64,
     ln_gamma: f64,
     /// `ln(2 / (γ + 1))`: the representative of key `k` is `γ^k · 2 / (γ + 1)`.
     ln_rep_factor: f64,
@@ -87,7 +86,6 @@ impl Mapping {
         let ln_gamma = gamma.ln();
         let mut m = Mapping {
             alpha,
-            gamma,
             ln_gamma,
             ln_rep_factor: (2.0 / (gamma + 1.0)).ln(),
             min_key: i32::MIN,
@@ -303,6 +301,7 @@ impl Sketch {
     }
 
     /// The α of the guarantee `|quantile(q) − x| ≤ α·|x|`.
+    #[cfg_attr(not(test), allow(dead_code))] // inspection API; production reads go through `buckets`
     pub(crate) fn relative_accuracy(&self) -> f64 {
         self.mapping.alpha
     }
@@ -339,11 +338,13 @@ impl Sketch {
     }
 
     /// Total weight of the values added.
+    #[cfg_attr(not(test), allow(dead_code))] // inspection API; production reads go through `buckets`
     pub(crate) fn count(&self) -> f64 {
         // Summed in bucket order, exactly as `quantile` accumulates.
         self.buckets().map(|(_, w)| w).sum()
     }
 
+    #[cfg_attr(not(test), allow(dead_code))] // inspection API; production reads go through `buckets`
     pub(crate) fn is_empty(&self) -> bool {
         self.negative.is_empty() && self.zero == 0.0 && self.positive.is_empty()
     }
@@ -355,6 +356,7 @@ impl Sketch {
 
     /// The `q`-quantile (`q` in `[0, 1]`): the representative of the first bucket whose
     /// cumulative weight reaches `q · count`. `None` when empty or `q` is out of range.
+    #[cfg_attr(not(test), allow(dead_code))] // inspection API; production reads go through `buckets`
     pub(crate) fn quantile(&self, q: f64) -> Option<f64> {
         if !(0.0..=1.0).contains(&q) {
             return None;

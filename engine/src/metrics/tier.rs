@@ -82,7 +82,8 @@ mod tests {
     fn rollup_chain_table() {
         let r = Retention::default();
         // (blocks, expected next rollup)
-        let rows: Vec<(Vec<TierBlock>, Option<(Vec<u64>, u32)>)> = vec![
+        type Row = (Vec<TierBlock>, Option<(Vec<u64>, u32)>);
+        let rows: Vec<Row> = vec![
             (vec![b(1, 0, 1), b(2, 0, 15)], None), // exactly 15 days old: kept
             (vec![b(1, 0, 20), b(2, 0, 16), b(3, 0, 1)], Some((vec![1, 2], 300))),
             (vec![b(1, 300, 64), b(2, 300, 62)], Some((vec![1], 3600))),

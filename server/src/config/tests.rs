@@ -193,6 +193,8 @@ fn every_key_is_a_file_key_and_an_env_var() {
             "grpc_addr" | "http_addr" => format!("{k} = \"127.0.0.1:0\"\n"),
             "durability" => format!("{k} = \"sync\"\n"),
             "raw_retention" => format!("{k} = \"20days\"\n"),
+            "five_minute_retention" => format!("{k} = \"forever\"\n"),
+            "one_hour_retention" => format!("{k} = \"400d\"\n"),
             "head_max_age" | "drain_timeout" | "maintenance_interval" => format!("{k} = \"1h\"\n"),
             _ => format!("{k} = \"x\"\n"),
         })
@@ -203,6 +205,20 @@ fn every_key_is_a_file_key_and_an_env_var() {
         assert!(is_known_env(&env_name(k)));
     }
     assert!(!is_known_env("STRATUS_GRPC_ADR"));
+}
+
+#[test]
+fn rollup_retentions_reach_the_engine() {
+    let c = ServerConfig::from_sources(
+        &flags(&["--five-minute-retention", "30d", "--one-hour-retention", "forever"]),
+        env_of(&[("STRATUS_RAW_RETENTION", "forever")]),
+    )
+    .unwrap();
+    assert_eq!(c.engine.raw_retention, None);
+    assert_eq!(c.engine.five_minute_retention, Some(Duration::from_secs(30 * 86_400)));
+    assert_eq!(c.engine.one_hour_retention, None);
+    // Raw data must outlive the 14-day late-data window.
+    assert!(ServerConfig::from_sources(&flags(&["--raw-retention", "3h"]), env_of(&[])).is_err());
 }
 
 #[test]

@@ -248,7 +248,7 @@ fn representatives_are_within_alpha_of_bucket_bounds() {
     let m = Mapping::new(DEFAULT_RELATIVE_ACCURACY);
     for key in [m.min_key + 1, -1000, -1, 0, 1, 17, 1000, m.max_key - 1] {
         let upper = (f64::from(key) * m.ln_gamma).exp();
-        let lower = upper / m.gamma;
+        let lower = upper / m.ln_gamma.exp();
         let rep = m.value(key);
         assert!((rep - upper).abs() <= 0.01 * upper * (1.0 + 1e-9), "key {key}");
         assert!((rep - lower).abs() <= 0.01 * lower * (1.0 + 1e-9), "key {key}");
