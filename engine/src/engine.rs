@@ -1,5 +1,6 @@
 //! [`Engine`]: opens and recovers the store, owns its background thread, closes in order.
 
+use std::borrow::Cow;
 use std::path::Path;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -11,10 +12,10 @@ use parking_lot::Mutex;
 use crate::durable::{Clock, CommitTicket, Durability, FileSystem, RealFs, SystemClock, WalConfig};
 use crate::error::{Error, Result};
 use crate::metrics::model::{
-    DatumValue, ListMetricsPage, ListMetricsQuery, MetricKey, PutMetricData, Resolution, StatisticsQuery,
+    DatumValue, Dimension, ListMetricsPage, ListMetricsQuery, MetricKey, PutMetricData, Resolution, StatisticsQuery,
     StatisticsResult, Tenant, Unit,
 };
-use crate::metrics::series::{SampleClass, StreamKey};
+use crate::metrics::series::{SampleClass, StreamKeyRef};
 use crate::metrics::store::{EngineStats, FlushReport, PendingWrite, Store, StoreConfig};
 use crate::metrics::gmd::{GetMetricData, GetMetricDataResult};
 use crate::metrics::tier;
@@ -215,12 +216,14 @@ impl Engine {
         validate::put_metric_data(req, now)?;
         let mut w = PendingWrite::default();
         for d in &req.metric_data {
-            let key = MetricKey::new(req.namespace.clone(), d.metric_name.clone(), d.dimensions.clone());
-            add_datum(&mut w, tenant, key, d.unit, d.resolution, d.timestamp_ms.unwrap_or(now), &d.value);
+            let dims = sorted_dimensions(&d.dimensions);
+            let id = Identity { tenant, namespace: &req.namespace, metric_name: &d.metric_name, dimensions: &dims };
+            add_datum(&mut w, id, d.unit, d.resolution, d.timestamp_ms.unwrap_or(now), &d.value);
         }
         for s in &req.series {
-            let key = MetricKey::new(req.namespace.clone(), s.metric_name.clone(), s.dimensions.clone());
-            let slot = w.stream(stream_key(tenant, key, s.unit, SampleClass::Raw, s.resolution));
+            let dims = sorted_dimensions(&s.dimensions);
+            let id = Identity { tenant, namespace: &req.namespace, metric_name: &s.metric_name, dimensions: &dims };
+            let slot = w.stream(id.stream(s.unit, SampleClass::Raw, s.resolution));
             for (&t, &v) in s.timestamps_ms.iter().zip(&s.values) {
                 w.push_raw(slot, to_second(t), v, 1.0);
             }
@@ -321,27 +324,49 @@ fn to_second(t_ms: i64) -> i64 {
     t_ms.div_euclid(1000) * 1000
 }
 
-fn stream_key(tenant: &Tenant, metric: MetricKey, unit: Unit, class: SampleClass, resolution: Resolution) -> StreamKey {
-    StreamKey { tenant: tenant.clone(), metric, unit, class, resolution }
+/// Dimensions in canonical order, borrowed when already sorted (the common case).
+fn sorted_dimensions(dims: &[Dimension]) -> Cow<'_, [Dimension]> {
+    if dims.is_sorted() {
+        Cow::Borrowed(dims)
+    } else {
+        let mut v = dims.to_vec();
+        v.sort_unstable();
+        Cow::Owned(v)
+    }
 }
 
-fn add_datum(
-    w: &mut PendingWrite,
-    tenant: &Tenant,
-    key: MetricKey,
-    unit: Unit,
-    resolution: Resolution,
-    t_ms: i64,
-    value: &DatumValue,
-) {
+/// A metric's identity by reference (dimensions sorted).
+#[derive(Debug, Clone, Copy)]
+struct Identity<'a> {
+    tenant: &'a Tenant,
+    namespace: &'a str,
+    metric_name: &'a str,
+    dimensions: &'a [Dimension],
+}
+
+impl<'a> Identity<'a> {
+    fn stream(self, unit: Unit, class: SampleClass, resolution: Resolution) -> StreamKeyRef<'a> {
+        StreamKeyRef {
+            tenant: self.tenant,
+            namespace: self.namespace,
+            metric_name: self.metric_name,
+            dimensions: self.dimensions,
+            unit,
+            class,
+            resolution,
+        }
+    }
+}
+
+fn add_datum(w: &mut PendingWrite, id: Identity<'_>, unit: Unit, resolution: Resolution, t_ms: i64, value: &DatumValue) {
     let t = to_second(t_ms);
     match value {
         DatumValue::Single(v) => {
-            let slot = w.stream(stream_key(tenant, key, unit, SampleClass::Raw, resolution));
+            let slot = w.stream(id.stream(unit, SampleClass::Raw, resolution));
             w.push_raw(slot, t, *v, 1.0);
         }
         DatumValue::Values { values, counts } => {
-            let slot = w.stream(stream_key(tenant, key, unit, SampleClass::Raw, resolution));
+            let slot = w.stream(id.stream(unit, SampleClass::Raw, resolution));
             for (i, v) in values.iter().enumerate() {
                 let c = counts.get(i).copied().unwrap_or(1.0);
                 if c > 0.0 {
@@ -350,7 +375,7 @@ fn add_datum(
             }
         }
         DatumValue::StatisticSet(s) => {
-            let slot = w.stream(stream_key(tenant, key, unit, SampleClass::Set, resolution));
+            let slot = w.stream(id.stream(unit, SampleClass::Set, resolution));
             w.push_set(slot, t, s.sample_count, s.sum, s.minimum, s.maximum);
         }
     }
@@ -381,9 +406,14 @@ impl Appender<'_> {
         validate::identity("", &key.metric_name, &key.dimensions)?;
         validate::datum_value("", value)?;
         validate::timestamp("Timestamp", timestamp_ms, self.now_ms)?;
-        let mut key = key.clone();
-        key.normalize();
-        add_datum(&mut self.pending, &self.tenant, key, unit, resolution, timestamp_ms, value);
+        let dims = sorted_dimensions(&key.dimensions);
+        let id = Identity {
+            tenant: &self.tenant,
+            namespace: &key.namespace,
+            metric_name: &key.metric_name,
+            dimensions: &dims,
+        };
+        add_datum(&mut self.pending, id, unit, resolution, timestamp_ms, value);
         Ok(())
     }
 

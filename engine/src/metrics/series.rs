@@ -54,23 +54,22 @@ pub(crate) struct StreamKey {
 }
 
 impl StreamKey {
-    /// Canonical encoding (format documented in docs/format/wal.md, "series definition"):
-    /// account, region, namespace, metric name as u32-length-prefixed UTF-8, dimension count u8,
-    /// each dimension's name and value (sorted by name), unit tag u8, class tag u8,
-    /// storage resolution in seconds u8 (1 or 60).
-    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
-        put_str(out, &self.tenant.account);
-        put_str(out, &self.tenant.region);
-        put_str(out, &self.metric.namespace);
-        put_str(out, &self.metric.metric_name);
-        put_u8(out, self.metric.dimensions.len() as u8);
-        for d in &self.metric.dimensions {
-            put_str(out, &d.name);
-            put_str(out, &d.value);
+    /// The borrowed view of this key.
+    pub(crate) fn as_ref(&self) -> StreamKeyRef<'_> {
+        StreamKeyRef {
+            tenant: &self.tenant,
+            namespace: &self.metric.namespace,
+            metric_name: &self.metric.metric_name,
+            dimensions: &self.metric.dimensions,
+            unit: self.unit,
+            class: self.class,
+            resolution: self.resolution,
         }
-        put_u8(out, self.unit.tag());
-        put_u8(out, self.class as u8);
-        put_u8(out, self.resolution.seconds() as u8);
+    }
+
+    /// Canonical encoding (format documented in docs/format/block.md, "canonical stream key").
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
+        self.as_ref().encode(out);
     }
 
     pub(crate) fn decode(c: &mut Cursor<'_>) -> Result<StreamKey, DecodeError> {
@@ -94,9 +93,62 @@ impl StreamKey {
     }
 
     pub(crate) fn id(&self) -> StreamId {
-        let mut buf = Vec::with_capacity(128);
-        self.encode(&mut buf);
-        StreamId(xxhash_rust::xxh3::xxh3_64(&buf))
+        self.as_ref().id_with(&mut Vec::with_capacity(128))
+    }
+}
+
+/// A stream identity by reference: hashing a datum's identity needs no owned strings, so a
+/// request naming the same series many times (CloudWatch-shaped datums) allocates a key once.
+/// `dimensions` must be sorted by name (then value), as [`MetricKey::normalize`] leaves them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StreamKeyRef<'a> {
+    pub(crate) tenant: &'a Tenant,
+    pub(crate) namespace: &'a str,
+    pub(crate) metric_name: &'a str,
+    pub(crate) dimensions: &'a [Dimension],
+    pub(crate) unit: Unit,
+    pub(crate) class: SampleClass,
+    pub(crate) resolution: Resolution,
+}
+
+impl StreamKeyRef<'_> {
+    /// Canonical encoding: account, region, namespace, metric name as u32-length-prefixed UTF-8,
+    /// dimension count u8, each dimension's name and value (sorted by name), unit tag u8, class
+    /// tag u8, storage resolution in seconds u8 (1 or 60).
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
+        put_str(out, &self.tenant.account);
+        put_str(out, &self.tenant.region);
+        put_str(out, self.namespace);
+        put_str(out, self.metric_name);
+        put_u8(out, self.dimensions.len() as u8);
+        for d in self.dimensions {
+            put_str(out, &d.name);
+            put_str(out, &d.value);
+        }
+        put_u8(out, self.unit.tag());
+        put_u8(out, self.class as u8);
+        put_u8(out, self.resolution.seconds() as u8);
+    }
+
+    /// The id, encoding into `scratch` (cleared first).
+    pub(crate) fn id_with(&self, scratch: &mut Vec<u8>) -> StreamId {
+        scratch.clear();
+        self.encode(scratch);
+        StreamId(xxhash_rust::xxh3::xxh3_64(scratch))
+    }
+
+    pub(crate) fn to_owned_key(self) -> StreamKey {
+        StreamKey {
+            tenant: self.tenant.clone(),
+            metric: MetricKey {
+                namespace: self.namespace.to_owned(),
+                metric_name: self.metric_name.to_owned(),
+                dimensions: self.dimensions.to_vec(),
+            },
+            unit: self.unit,
+            class: self.class,
+            resolution: self.resolution,
+        }
     }
 }
 

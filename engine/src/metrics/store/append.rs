@@ -10,7 +10,7 @@ use hashbrown::HashMap;
 use crate::durable::{CommitTicket, WalBatch, WalError};
 use crate::error::{Error, InvalidCode, Result};
 use crate::metrics::record::{self, SampleBuf};
-use crate::metrics::series::{SampleClass, StreamId, StreamKey};
+use crate::metrics::series::{SampleClass, StreamId, StreamKey, StreamKeyRef};
 
 use super::Store;
 
@@ -29,17 +29,20 @@ pub(crate) struct PendingWrite {
     streams: Vec<PendingStream>,
     lookup: HashMap<StreamId, usize>,
     samples: u64,
+    /// Reused to encode keys for hashing.
+    scratch: Vec<u8>,
 }
 
 impl PendingWrite {
-    /// The slot of a stream, creating it on first use. Returns its index for `push_*`.
-    pub(crate) fn stream(&mut self, key: StreamKey) -> usize {
-        let id = key.id();
+    /// The slot of a stream, creating it on first use (the only time an owned key is built).
+    /// Returns its index for `push_*`.
+    pub(crate) fn stream(&mut self, key: StreamKeyRef<'_>) -> usize {
+        let id = key.id_with(&mut self.scratch);
         if let Some(&i) = self.lookup.get(&id) {
             return i;
         }
         let i = self.streams.len();
-        self.streams.push(PendingStream { id, key, buf: SampleBuf::default(), max_t: i64::MIN });
+        self.streams.push(PendingStream { id, key: key.to_owned_key(), buf: SampleBuf::default(), max_t: i64::MIN });
         self.lookup.insert(id, i);
         i
     }
