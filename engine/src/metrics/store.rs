@@ -87,6 +87,8 @@ pub(crate) struct Store {
     /// When the current head generation received its first sample (ms), or 0 if empty.
     head_since_ms: AtomicI64,
     closed: AtomicBool,
+    /// Threads for per-series work within a query (one per head shard).
+    query_pool: rayon::ThreadPool,
 }
 
 /// Plain numbers describing the store.

@@ -198,22 +198,13 @@ fn search_label(key: &MetricKey) -> String {
     }
 }
 
-/// Runs `f` over `items` on up to the available cores, keeping order.
+/// Runs `f` over `items` on the engine's query pool, keeping order; small inputs run inline.
 pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> Result<R> + Sync) -> Result<Vec<R>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len().max(1));
-    if threads <= 1 || items.len() < 8 {
+    use rayon::prelude::*;
+    if items.len() < 4 {
         return items.iter().map(&f).collect();
     }
-    let chunk = items.len().div_ceil(threads);
-    let parts: Vec<Result<Vec<R>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = items.chunks(chunk).map(|c| s.spawn(|| c.iter().map(&f).collect::<Result<Vec<R>>>())).collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(Error::Closed))).collect()
-    });
-    let mut out = Vec::with_capacity(items.len());
-    for p in parts {
-        out.extend(p?);
-    }
-    Ok(out)
+    items.par_iter().map(&f).collect()
 }
 
 struct InsightsAdapter<'a> {

@@ -200,7 +200,9 @@ impl MetricSource for TenantSource<'_> {
 }
 
 impl Store {
+    /// GetMetricData on the engine's query pool: per-series work inside the request runs in
+    /// parallel there (bounded by the pool size), not on threads spawned per request.
     pub(crate) fn get_metric_data(&self, tenant: &Tenant, req: &GetMetricData) -> Result<GetMetricDataResult> {
-        gmd::execute(&TenantSource { store: self, tenant }, req)
+        self.query_pool.install(|| gmd::execute(&TenantSource { store: self, tenant }, req))
     }
 }

@@ -126,6 +126,11 @@ impl Store {
 
         wal_cfg.dir = wal_dir;
         let wal = Wal::open(fs.clone(), wal_cfg)?;
+        let query_pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(cfg.shards.max(1))
+            .thread_name(|i| format!("stratus-query-{i}"))
+            .build()
+            .map_err(|e| Error::io(dir, std::io::Error::other(e)))?;
         let store = Store {
             fs,
             clock,
@@ -140,6 +145,7 @@ impl Store {
             counters: StoreCounters::default(),
             head_since_ms: AtomicI64::new(head_since),
             closed: AtomicBool::new(false),
+            query_pool,
         };
         Ok((store, report))
     }
