@@ -33,13 +33,8 @@ pub(crate) fn encode(class: SampleClass, buf: &SampleBuf, out: &mut Vec<u8>) {
     }
 }
 
-/// Decodes one chunk, appending its samples to `out`. `scratch` is reused between calls.
-pub(crate) fn decode_append(
-    class: SampleClass,
-    bytes: &[u8],
-    scratch: &mut SampleBuf,
-    out: &mut SampleBuf,
-) -> Result<(), CodecError> {
+/// Decodes one chunk into `out`, replacing its contents (no intermediate copy).
+pub(crate) fn decode_into(class: SampleClass, bytes: &[u8], out: &mut SampleBuf) -> Result<(), CodecError> {
     let header = codec::chunk_header(bytes)?;
     let ncols = usize::from(header.columns);
     let ok = match class {
@@ -50,11 +45,22 @@ pub(crate) fn decode_append(
         let actual = if class == SampleClass::Raw { 2 } else { 4 };
         return Err(CodecError::ColumnMismatch { expected: header.columns, actual });
     }
-    codec::decode_chunk(bytes, &mut scratch.ts, &mut scratch.cols[..ncols])?;
+    codec::decode_chunk(bytes, &mut out.ts, &mut out.cols[..ncols])?;
     if class == SampleClass::Raw && ncols == 1 {
-        scratch.cols[1].clear();
-        scratch.cols[1].resize(scratch.ts.len(), 1.0);
+        out.cols[1].clear();
+        out.cols[1].resize(out.ts.len(), 1.0);
     }
+    Ok(())
+}
+
+/// Decodes one chunk, appending its samples to `out`. `scratch` is reused between calls.
+pub(crate) fn decode_append(
+    class: SampleClass,
+    bytes: &[u8],
+    scratch: &mut SampleBuf,
+    out: &mut SampleBuf,
+) -> Result<(), CodecError> {
+    decode_into(class, bytes, scratch)?;
     out.extend(scratch, class);
     Ok(())
 }

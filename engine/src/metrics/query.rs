@@ -141,9 +141,17 @@ impl Buckets {
     }
 
     /// Folds samples (any order) of one class in; samples outside the plan are ignored.
+    /// Chunks are time-sorted, so the current bucket's bounds are kept and the bucket index is
+    /// recomputed (a division) only when a sample leaves them.
     pub(crate) fn add(&mut self, class: SampleClass, buf: &SampleBuf) {
+        let (mut k, mut lo, mut hi) = (0usize, i64::MAX, i64::MIN);
         for (i, &t) in buf.ts.iter().enumerate() {
-            let Some(k) = self.slot(t) else { continue };
+            if t < lo || t >= hi {
+                let Some(slot) = self.slot(t) else { continue };
+                k = slot;
+                lo = self.plan.start.saturating_add((k as i64).saturating_mul(self.plan.period));
+                hi = lo.saturating_add(self.plan.period).min(self.plan.end);
+            }
             let a = &mut self.aggs[k];
             match class {
                 SampleClass::Raw => {

@@ -53,7 +53,7 @@ impl Store {
         let mut streams = self.index.streams_of(tenant, key);
         streams.retain(|(_, u, _)| unit.is_none_or(|want| want == *u));
         streams.sort_by_key(|(_, unit, class)| (*unit, *class));
-        let (mut scratch, mut samples) = (SampleBuf::default(), SampleBuf::default());
+        let mut samples = SampleBuf::default();
         for (id, unit, class) in streams {
             let mut chunks: Vec<(Option<&BlockReader>, ChunkMeta)> = Vec::new();
             let mut open = SampleBuf::default();
@@ -93,8 +93,7 @@ impl Store {
             let buckets = &mut by_unit.last_mut().expect("pushed above").1;
             for (b, c, (sk_start, sk_len)) in &rollups {
                 BlockReader::verify(&b.path, c, *sk_len)?;
-                samples.clear();
-                chunk::decode_append(SampleClass::Set, c.bytes.bytes(), &mut scratch, &mut samples)
+                chunk::decode_into(SampleClass::Set, c.bytes.bytes(), &mut samples)
                     .map_err(|e| Error::corruption(&b.path, *sk_start as u64, format!("rollup chunk of {id:?}: {e}")))?;
                 let sketches = match (&c.bytes, keep_values) {
                     (ChunkBytes::Block { file, .. }, true) => Some(
@@ -110,8 +109,7 @@ impl Store {
                 if let Some(b) = block {
                     BlockReader::verify(&b.path, c, 0)?;
                 }
-                samples.clear();
-                chunk::decode_append(class, c.bytes.bytes(), &mut scratch, &mut samples).map_err(|e| {
+                chunk::decode_into(class, c.bytes.bytes(), &mut samples).map_err(|e| {
                     let file = block.map(|b| b.path.clone()).unwrap_or_default();
                     Error::corruption(file, 0, format!("chunk of stream {id:?}: {e}"))
                 })?;
