@@ -1,8 +1,11 @@
-//! Codec throughput: chunk encode/decode (fast vs the `bitvec` reference) on three value
-//! shapes, and raw bit writing (hand-rolled `BitWriter` vs `BitVec`).
+//! Codec throughput and size: chunk encode/decode (`encode_chunk`, which picks the best
+//! encoding per stream, vs the `bitvec` reference of format v1) on several value shapes — the
+//! three TSBS shapes of `shared/spec/benchmarks.md` at 1,024 samples, and synthetic walks —
+//! and raw bit writing (hand-rolled `BitWriter` vs `BitVec`).
 //!
-//! `cargo bench -p stratus-bench --bench codec -- --quick`; figures and the machine they were
-//! taken on go in `docs/design/2026-11-22-bit-writer.md`.
+//! `cargo bench -p stratus-bench --bench codec -- --quick`; the `size …` lines give bytes per
+//! sample. Figures go in `docs/design/2026-11-22-bit-writer.md` (bit I/O) and
+//! `docs/design/2026-11-22-value-encoding.md` (encodings, sizes).
 
 use std::hint::black_box;
 
@@ -26,14 +29,52 @@ impl Rng {
     fn unit(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
+
+    /// Standard normal (Box–Muller).
+    fn normal(&mut self) -> f64 {
+        let u = self.unit().max(f64::MIN_POSITIVE);
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * self.unit()).cos()
+    }
 }
 
 /// Makes `n` values of one shape.
 type Shape = fn(&mut Rng, usize) -> Vec<f64>;
 
 /// The value shapes: name and generator.
-const SHAPES: [(&str, Shape); 4] =
-    [("int_walk", int_walk), ("decimal2_walk", decimal2_walk), ("full_float", full_float), ("constant", constant)];
+const SHAPES: [(&str, Shape); 7] = [
+    ("tsbs", tsbs),
+    ("tsbs_round2", tsbs_round2),
+    ("tsbs_float", tsbs_float),
+    ("int_walk", int_walk),
+    ("decimal2_walk", decimal2_walk),
+    ("full_float", full_float),
+    ("constant", constant),
+];
+
+/// The TSBS cpu-only walk (`shared/spec/benchmarks.md`): start uniform in [0, 100], steps
+/// normal(0, 1), clamped to [0, 100].
+fn tsbs_walk(rng: &mut Rng, n: usize) -> impl Iterator<Item = f64> + '_ {
+    let mut v = rng.unit() * 100.0;
+    (0..n).map(move |_| {
+        v = (v + rng.normal()).clamp(0.0, 100.0);
+        v
+    })
+}
+
+/// TSBS `tsbs` values: the walk truncated to an integer.
+fn tsbs(rng: &mut Rng, n: usize) -> Vec<f64> {
+    tsbs_walk(rng, n).map(f64::trunc).collect()
+}
+
+/// TSBS `round2` values: the walk rounded to 2 decimals.
+fn tsbs_round2(rng: &mut Rng, n: usize) -> Vec<f64> {
+    tsbs_walk(rng, n).map(|v| (v * 100.0).round() / 100.0).collect()
+}
+
+/// TSBS `float` values: the walk at full precision.
+fn tsbs_float(rng: &mut Rng, n: usize) -> Vec<f64> {
+    tsbs_walk(rng, n).collect()
+}
 
 /// A random walk of integers, steps in -3..=3 (counters, gauges of whole things).
 fn int_walk(rng: &mut Rng, n: usize) -> Vec<f64> {
@@ -78,7 +119,7 @@ fn regular_10s(n: usize) -> Vec<i64> {
     (0..n as i64).map(|i| 1_700_000_000_000 + i * 10_000).collect()
 }
 
-const SIZES: [usize; 2] = [120, 1000];
+const SIZES: [usize; 3] = [120, 1000, 1024];
 
 fn chunk_benches(c: &mut Criterion) {
     for (shape, make) in SHAPES {
@@ -90,10 +131,14 @@ fn chunk_benches(c: &mut Criterion) {
             let cols: [&[f64]; 1] = [&values];
             let mut bytes = Vec::new();
             encode_chunk(&ts, &cols, &mut bytes);
+            let mut v1_bytes = Vec::new();
+            reference::encode_chunk(&ts, &cols, &mut v1_bytes);
             println!(
-                "size chunk/{shape}/{n}: {} bytes, {:.3} bytes/sample",
+                "size chunk/{shape}/{n}: {} bytes, {:.3} bytes/sample (format v{}; v1 would be {:.3})",
                 bytes.len(),
-                bytes.len() as f64 / n as f64
+                bytes.len() as f64 / n as f64,
+                bytes[0],
+                v1_bytes.len() as f64 / n as f64,
             );
             g.throughput(Throughput::Elements(n as u64));
 
@@ -125,7 +170,7 @@ fn chunk_benches(c: &mut Criterion) {
             });
             g.bench_with_input(BenchmarkId::new("decode_bitvec", n), &n, |b, _| {
                 b.iter(|| {
-                    reference::decode_chunk(black_box(&bytes), &mut dts, &mut dcols).unwrap();
+                    reference::decode_chunk(black_box(&v1_bytes), &mut dts, &mut dcols).unwrap();
                     black_box((&dts, &dcols));
                 });
             });

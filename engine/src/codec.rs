@@ -1,23 +1,29 @@
 //! Pure compression of sample chunks: no I/O, no metric types.
 //!
-//! **What it owns.** The chunk byte format (`docs/format/chunk.md`, chunk format v1): a small
-//! header with an [`Encoding`] tag, then one bit stream per column. Timestamps are `i64`
-//! (milliseconds in practice) stored as zigzag delta-of-delta in Gorilla buckets; values are
-//! `f64` stored bit-exact as Gorilla XORs with leading/trailing-zero window reuse.
+//! **What it owns.** The chunk byte format (`docs/format/chunk.md`, chunk formats v1 and v2): a
+//! small header with an [`Encoding`] tag, then one bit stream per column. Timestamps are `i64`
+//! (milliseconds in practice) stored as zigzag delta-of-delta in Gorilla buckets or, when
+//! smaller, as a regular series with exceptions; values are `f64` stored bit-exact as Gorilla
+//! XORs, as a constant, or as scaled decimal integers with exceptions — whichever is smallest,
+//! per stream (`docs/design/2026-11-22-value-encoding.md`).
 //!
 //! **Layout.**
 //! - `bits`: [`BitWriter`] / [`BitReader`], the hand-rolled 64-bit-accumulator bit I/O that the
 //!   hot paths use. Bit order is LSB-first (see the type docs).
-//! - `gorilla`: the two column stream codecs (timestamps, values).
-//! - `chunk`: the chunk header and the public [`encode_chunk`] / [`decode_chunk`] entry points.
-//! - [`reference`](mod@reference): a deliberately simple `bitvec` implementation of the same format, used by
-//!   the property tests as an oracle and by the benches as a baseline.
+//! - `gorilla`: the two Gorilla stream codecs (timestamps, values); all of format v1.
+//! - `decimal`: the decimal value stream (scaled integers, Rice-coded deltas, exceptions).
+//! - `regular`: the streams whose size does not grow with `N` (regular timestamps, constants).
+//! - `chunk`: the chunk header, the per-stream choice and the public [`encode_chunk`] /
+//!   [`decode_chunk`] entry points.
+//! - [`reference`](mod@reference): a deliberately simple `bitvec` implementation (v1 encoder,
+//!   v1 + v2 decoder), used by the property tests as an oracle and by the benches as a baseline.
 //!
 //! **Invariants.**
 //! - Decoding never panics, whatever the bytes: every failure is a [`CodecError`].
 //! - Decoding is strict: a chunk decodes only if every declared byte is used, padding bits are
 //!   zero and no stream ends early, so a damaged length field is caught rather than hidden.
-//! - Encoding is deterministic and bit-for-bit equal to [`reference::encode_chunk`].
+//! - Encoding is deterministic. When every stream's best encoding is Gorilla the chunk is
+//!   format v1 and bit-for-bit equal to [`reference::encode_chunk`]; v1 chunks stay readable.
 //! - Values round-trip by bit pattern (NaN payloads, `-0.0`, infinities, subnormals);
 //!   timestamps round-trip for any `i64` sequence (sorted or not, equal or wildly apart).
 //! - No in-band end marker: the header's sample count says how many samples to read.
@@ -27,10 +33,14 @@
 
 mod bits;
 mod chunk;
+mod decimal;
 mod gorilla;
 pub mod reference;
+mod regular;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_v2;
 
 pub use bits::{BitReader, BitWriter};
 pub use chunk::{ChunkHeader, Encoding, MAX_VALUE_COLUMNS, chunk_header, chunk_len, decode_chunk, encode_chunk};
@@ -89,6 +99,21 @@ pub enum Corruption {
     /// A value's XOR window (leading zeros + meaningful bits) exceeds 64 bits.
     #[error("value XOR window exceeds 64 bits")]
     XorWindow,
+    /// A v2 stream encoding id is unknown for its stream, or not allowed for the sample count.
+    #[error("stream {stream} has encoding id {id}, invalid there")]
+    StreamEncoding {
+        /// 0 is the timestamp stream, 1.. the value columns.
+        stream: usize,
+        /// The id byte.
+        id: u8,
+    },
+    /// A decimal stream's exponent or Rice parameter is out of range.
+    #[error("decimal stream parameter out of range")]
+    DecimalParameter,
+    /// An exception list has more entries than samples, or an index that is out of range or not
+    /// increasing.
+    #[error("bad exception list")]
+    Exceptions,
 }
 
 impl From<Corruption> for CodecError {

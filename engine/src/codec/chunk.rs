@@ -1,26 +1,33 @@
-//! The chunk: header, stream table and the public encode/decode entry points.
+//! The chunk: header, stream table, the per-stream encoding choice and the public
+//! encode/decode entry points.
 //!
-//! Byte layout (chunk format v1, drawn in `docs/format/chunk.md`), all integers little-endian:
+//! Byte layout (drawn in `docs/format/chunk.md`), all integers little-endian:
 //!
 //! ```text
-//! offset  size        field
-//! 0       1           encoding tag (1 = Gorilla)
-//! 1       1           value column count C, 1..=8
-//! 2       4           sample count N (u32)
-//! 6       4 * (1+C)   byte length of each stream: timestamps, then value columns 1..=C (u32)
-//! 10+4C   ...         the streams, in that order, each zero-padded to a whole byte
+//! v1 (tag 1, every stream Gorilla)          v2 (tag 2, an encoding id per stream)
+//! offset  size        field                 offset  size        field
+//! 0       1           tag = 1               0       1           tag = 2
+//! 1       1           value column count C  1       1           value column count C
+//! 2       4           sample count N        2       4           sample count N
+//! 6       4 * (1+C)   stream byte lengths   6       1+C         stream encoding ids
+//! 10+4C   ...         the streams           7+C     4 * (1+C)   stream byte lengths
+//!                                           11+5C   ...         the streams
 //! ```
+//!
+//! Streams: timestamps, then value columns 1..=C, each zero-padded to a whole byte.
+//! Timestamp stream ids: 1 Gorilla delta-of-delta, 2 regular. Value stream ids: 1 Gorilla
+//! XOR, 2 constant, 3 decimal. The encoder writes v1 when every stream is Gorilla.
 
 use std::ops::Range;
 
 use super::bits::{BitReader, BitWriter};
-use super::gorilla;
 use super::{CodecError, Corruption};
+use super::{decimal, gorilla, regular};
 
 /// Most value columns a chunk can hold.
 pub const MAX_VALUE_COLUMNS: u8 = 8;
 
-/// Bytes before the stream length table.
+/// Bytes before the stream encoding ids (v2) or the stream length table (v1).
 const FIXED_HEADER: usize = 6;
 /// Most streams in a chunk: timestamps plus the value columns.
 const MAX_STREAMS: usize = 1 + MAX_VALUE_COLUMNS as usize;
@@ -29,13 +36,28 @@ const MAX_TS_BITS: u64 = 4 + 64;
 /// Longest value sample after the first: `11` + 5 + 6 + 64 bits.
 const MAX_VALUE_BITS: u64 = 13 + 64;
 
+/// Stream encoding id (chunk format v2) of a Gorilla stream, timestamps or values; every
+/// stream of a v1 chunk is one.
+const GORILLA: u8 = 1;
+/// Timestamp stream encoding id: first timestamp, interval, exceptions (`regular.rs`).
+const TS_REGULAR: u8 = 2;
+/// Value stream encoding id: one value repeated (`regular.rs`).
+const VALUES_CONSTANT: u8 = 2;
+/// Value stream encoding id: scaled decimal integers, Rice-coded deltas (`decimal.rs`).
+const VALUES_DECIMAL: u8 = 3;
+
 /// The chunk encoding, stored as the chunk's first byte. A new encoding gets a new tag, and
 /// decoders keep reading the old ones.
 #[repr(u8)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Encoding {
-    /// Gorilla delta-of-delta timestamps and XOR values, one bit stream per column.
+    /// Chunk format v1: Gorilla delta-of-delta timestamps and XOR values, one bit stream per
+    /// column. [`encode_chunk`] still writes it when Gorilla is the best choice for every
+    /// stream.
     Gorilla = 1,
+    /// Chunk format v2: each stream carries its own encoding id (Gorilla, regular timestamps,
+    /// constant values, decimal values), chosen per stream by the smallest output.
+    PerStream = 2,
 }
 
 impl Encoding {
@@ -51,6 +73,7 @@ impl TryFrom<u8> for Encoding {
     fn try_from(tag: u8) -> Result<Self, CodecError> {
         match tag {
             1 => Ok(Encoding::Gorilla),
+            2 => Ok(Encoding::PerStream),
             other => Err(CodecError::UnknownEncoding(other)),
         }
     }
@@ -71,6 +94,8 @@ pub struct ChunkHeader {
 #[derive(Debug)]
 struct Layout {
     header: ChunkHeader,
+    /// Stream encoding ids: timestamps, then value columns; `1 + columns` used.
+    ids: [u8; MAX_STREAMS],
     /// Byte ranges of the streams: timestamps, then value columns; `1 + columns` used.
     streams: [Range<usize>; MAX_STREAMS],
     /// Bytes the chunk occupies.
@@ -94,18 +119,26 @@ fn parse_layout(bytes: &[u8]) -> Result<Layout, CodecError> {
     }
     let samples = u32::from_le_bytes([fixed[2], fixed[3], fixed[4], fixed[5]]);
     let nstreams = 1 + usize::from(columns);
-    let header_len = FIXED_HEADER + 4 * nstreams;
-    let Some(table) = bytes.get(FIXED_HEADER..header_len) else {
+    let ids_len = match encoding {
+        Encoding::Gorilla => 0,
+        Encoding::PerStream => nstreams,
+    };
+    let header_len = FIXED_HEADER + ids_len + 4 * nstreams;
+    let Some(rest) = bytes.get(FIXED_HEADER..header_len) else {
         return Err(truncated_bytes(header_len, bytes.len()));
     };
+    let (id_bytes, table) = rest.split_at(ids_len);
+    let mut ids = [GORILLA; MAX_STREAMS];
+    ids[..ids_len].copy_from_slice(id_bytes);
 
     // Stream ends as offsets into `bytes`; u64 so that no length table can overflow them.
     let mut ends = [0u64; MAX_STREAMS];
     let mut end = header_len as u64;
     for (i, (len_bytes, stream_end)) in table.chunks_exact(4).zip(&mut ends).enumerate() {
         let len = u32::from_le_bytes([len_bytes[0], len_bytes[1], len_bytes[2], len_bytes[3]]);
-        let per_sample = if i == 0 { MAX_TS_BITS } else { MAX_VALUE_BITS };
-        let (min_bits, max_bits) = stream_bit_bounds(samples, per_sample);
+        let Some((min_bits, max_bits)) = stream_bit_bounds(samples, i, ids[i]) else {
+            return Err(Corruption::StreamEncoding { stream: i, id: ids[i] }.into());
+        };
         // The stream must hold its fewest bits and have no whole byte beyond its most.
         if u64::from(len) * 8 < min_bits || u64::from(len) > max_bits.div_ceil(8) {
             return Err(Corruption::StreamLength { stream: i, len }.into());
@@ -123,29 +156,126 @@ fn parse_layout(bytes: &[u8]) -> Result<Layout, CodecError> {
         *range = start..stream_end as usize;
         start = stream_end as usize;
     }
-    Ok(Layout { header: ChunkHeader { encoding, samples, columns }, streams, len: start })
+    Ok(Layout { header: ChunkHeader { encoding, samples, columns }, ids, streams, len: start })
 }
 
-/// Fewest and most bits a stream of `samples` samples can take.
-fn stream_bit_bounds(samples: u32, max_per_sample: u64) -> (u64, u64) {
-    match u64::from(samples) {
-        0 => (0, 0),
-        n => (64 + (n - 1), 64 + (n - 1) * max_per_sample),
+/// Fewest and most bits stream `stream` (0 = timestamps) of `samples` samples can take in
+/// encoding `id`, or `None` if `id` is not valid there (unknown, or not for this many samples).
+fn stream_bit_bounds(samples: u32, stream: usize, id: u8) -> Option<(u64, u64)> {
+    let n = u64::from(samples);
+    let flat = (1..=regular::MAX_FLAT_SAMPLES).contains(&n);
+    match (stream == 0, id) {
+        (_, GORILLA) => {
+            let per_sample = if stream == 0 { MAX_TS_BITS } else { MAX_VALUE_BITS };
+            Some(match n {
+                0 => (0, 0),
+                n => (64 + (n - 1), 64 + (n - 1) * per_sample),
+            })
+        }
+        (true, TS_REGULAR) if flat => Some((regular::REGULAR_FIXED_BITS, regular::REGULAR_FIXED_BITS + n * (32 + 64))),
+        (false, VALUES_CONSTANT) if flat => Some((64, 64)),
+        (false, VALUES_DECIMAL) if n >= 1 => Some(decimal::bit_bounds(n)),
+        _ => None,
     }
 }
 
-/// Encodes `timestamps` and the value `columns` as one chunk appended to `out`.
+/// Appends one stream written by `encode` to `out`.
+fn write_stream(out: &mut Vec<u8>, encode: impl FnOnce(&mut BitWriter)) {
+    let mut w = BitWriter::appending_to(std::mem::take(out));
+    encode(&mut w);
+    *out = w.finish();
+}
+
+/// Appends the smallest timestamp stream for `ts` and returns its encoding id and the byte
+/// length of its Gorilla stream.
+fn encode_timestamp_stream(ts: &[i64], out: &mut Vec<u8>) -> (u8, usize) {
+    let regular_bits = regular::regular_bits(ts);
+    // Gorilla takes 64 bits and at least one per further sample: skip it when regular beats that.
+    let gorilla_min_bits = 64 + ts.len().saturating_sub(1) as u64;
+    if let Some(bits) = regular_bits.filter(|b| b.div_ceil(8) < gorilla_min_bits.div_ceil(8)) {
+        let begin = out.len();
+        write_stream(out, |w| regular::encode_timestamps(ts, w));
+        debug_assert_eq!((out.len() - begin) as u64, bits.div_ceil(8));
+        // A lower bound of the Gorilla length: the v1-or-v2 decision may then keep v1 where v2
+        // would be a byte or two smaller, never the other way round.
+        return (TS_REGULAR, gorilla_min_bits.div_ceil(8) as usize);
+    }
+    let begin = out.len();
+    write_stream(out, |w| gorilla::encode_timestamps(ts, w));
+    let gorilla_len = out.len() - begin;
+    match regular_bits {
+        Some(bits) if bits.div_ceil(8) < gorilla_len as u64 => {
+            out.truncate(begin);
+            write_stream(out, |w| regular::encode_timestamps(ts, w));
+            (TS_REGULAR, gorilla_len)
+        }
+        _ => (GORILLA, gorilla_len),
+    }
+}
+
+/// Appends the smallest value stream for `values` and returns its encoding id and the byte
+/// length of its Gorilla stream. Ties go to Gorilla.
+fn encode_value_stream(values: &[f64], out: &mut Vec<u8>) -> (u8, usize) {
+    if regular::is_constant(values) && values.len() > 1 {
+        // 8 bytes; Gorilla takes 64 bits plus a `0` bit per further sample.
+        write_stream(out, |w| w.put(values[0].to_bits(), 64));
+        return (VALUES_CONSTANT, (64 + values.len() - 1).div_ceil(8));
+    }
+    let begin = out.len();
+    let decimal_len = decimal::choose_exponent(values).map(|e| {
+        write_stream(out, |w| decimal::encode_values(values, e, w));
+        out.len() - begin
+    });
+    if let Some(len) = decimal_len {
+        let gorilla_min = gorilla::value_bits_lower_bound(values).div_ceil(8) as usize;
+        if len < gorilla_min {
+            // As for timestamps: a lower bound of the Gorilla length.
+            return (VALUES_DECIMAL, gorilla_min);
+        }
+    }
+    let gorilla_begin = out.len();
+    write_stream(out, |w| gorilla::encode_values(values, w));
+    let gorilla_len = out.len() - gorilla_begin;
+    match decimal_len {
+        Some(len) if len < gorilla_len => {
+            out.truncate(begin + len);
+            (VALUES_DECIMAL, gorilla_len)
+        }
+        _ => {
+            out.copy_within(gorilla_begin.., begin);
+            out.truncate(begin + gorilla_len);
+            (GORILLA, gorilla_len)
+        }
+    }
+}
+
+/// Encodes `timestamps` and the value `columns` as one chunk appended to `out`, choosing for
+/// each stream the encoding with the smallest output.
 ///
-/// Timestamps are stored as zigzag delta-of-delta: they need not be sorted or distinct, and
-/// any `i64` sequence round-trips, but a regular, sorted series costs 1 bit per sample after
-/// the first two. Values are stored by bit pattern (NaN payloads, `-0.0` and infinities
-/// round-trip exactly). An empty chunk (no samples) is valid.
+/// Timestamps: Gorilla zigzag delta-of-delta (any `i64` sequence, sorted or not), or, when
+/// smaller, "regular" (first timestamp, interval, exceptions). Values: Gorilla XOR, a constant,
+/// or scaled decimal integers with exceptions. Every encoding is lossless: values are restored
+/// by bit pattern (NaN payloads, `-0.0`, infinities and subnormals round-trip exactly). The
+/// chunk is written in format v2 (tag 2) only if that is smaller than format v1 after paying
+/// for its per-stream id bytes; otherwise in v1 (tag 1), byte for byte as v1 encoders always
+/// wrote it. An empty chunk (no samples) is valid.
 ///
 /// # Panics
 /// On a caller bug: unless `columns.len()` is in `1..=MAX_VALUE_COLUMNS` and every column has
 /// `timestamps.len()` values, or if there are more than `u32::MAX` samples or a stream longer
 /// than `u32::MAX` bytes.
 pub fn encode_chunk(timestamps: &[i64], columns: &[&[f64]], out: &mut Vec<u8>) {
+    encode(timestamps, columns, out, false);
+}
+
+/// [`encode_chunk`] restricted to format v1 (every stream Gorilla): what the `bitvec`
+/// reference encoder must reproduce byte for byte.
+#[cfg(test)]
+pub(crate) fn encode_chunk_v1(timestamps: &[i64], columns: &[&[f64]], out: &mut Vec<u8>) {
+    encode(timestamps, columns, out, true);
+}
+
+fn encode(timestamps: &[i64], columns: &[&[f64]], out: &mut Vec<u8>, v1_only: bool) {
     assert!(
         (1..=usize::from(MAX_VALUE_COLUMNS)).contains(&columns.len()),
         "encode_chunk: {} value columns, want 1..={MAX_VALUE_COLUMNS}",
@@ -158,27 +288,52 @@ pub fn encode_chunk(timestamps: &[i64], columns: &[&[f64]], out: &mut Vec<u8>) {
     let samples = u32::try_from(n).expect("encode_chunk: more than u32::MAX samples");
 
     let start = out.len();
-    let header_len = FIXED_HEADER + 4 * (1 + columns.len());
+    let nstreams = 1 + columns.len();
+    // The v2 header; turned into v1 at the end if every stream is Gorilla.
+    let ids_at = start + FIXED_HEADER;
+    let table_at = ids_at + nstreams;
+    let header_len = FIXED_HEADER + nstreams + 4 * nstreams;
     // A guess for typical data (about 2 bytes per value); the vector grows if it is short.
-    out.reserve(header_len + 8 * (1 + columns.len()) + n / 4 + 2 * n * columns.len());
-    out.push(Encoding::Gorilla.tag());
+    out.reserve(header_len + 8 * nstreams + n / 4 + 2 * n * columns.len());
+    out.push(Encoding::PerStream.tag());
     out.push(columns.len() as u8);
     out.extend_from_slice(&samples.to_le_bytes());
     out.resize(start + header_len, 0);
 
-    let mut len_at = start + FIXED_HEADER;
-    let mut stream = |out: &mut Vec<u8>, encode: &dyn Fn(&mut BitWriter)| {
+    // Bytes the streams would take in format v1.
+    let mut v1_stream_bytes = 0;
+    for i in 0..nstreams {
         let begin = out.len();
-        let mut w = BitWriter::appending_to(std::mem::take(out));
-        encode(&mut w);
-        *out = w.finish();
+        let (id, gorilla_len) = match i {
+            0 if v1_only => {
+                write_stream(out, |w| gorilla::encode_timestamps(timestamps, w));
+                (GORILLA, out.len() - begin)
+            }
+            0 => encode_timestamp_stream(timestamps, out),
+            _ if v1_only => {
+                write_stream(out, |w| gorilla::encode_values(columns[i - 1], w));
+                (GORILLA, out.len() - begin)
+            }
+            _ => encode_value_stream(columns[i - 1], out),
+        };
+        v1_stream_bytes += gorilla_len;
         let len = u32::try_from(out.len() - begin).expect("encode_chunk: stream over 4 GiB");
-        out[len_at..len_at + 4].copy_from_slice(&len.to_le_bytes());
-        len_at += 4;
-    };
-    stream(out, &|w| gorilla::encode_timestamps(timestamps, w));
-    for column in columns {
-        stream(out, &|w| gorilla::encode_values(column, w));
+        out[ids_at + i] = id;
+        out[table_at + 4 * i..table_at + 4 * i + 4].copy_from_slice(&len.to_le_bytes());
+    }
+    // v2 must pay for its id bytes; otherwise write v1 (re-encoding the streams that differ).
+    let v2_stream_bytes = out.len() - (start + header_len);
+    if !v1_only
+        && v2_stream_bytes + nstreams >= v1_stream_bytes
+        && out[ids_at..table_at].iter().any(|&id| id != GORILLA)
+    {
+        out.truncate(start);
+        return encode(timestamps, columns, out, true);
+    }
+    if out[ids_at..table_at].iter().all(|&id| id == GORILLA) {
+        out.copy_within(table_at.., ids_at);
+        out.truncate(out.len() - nstreams);
+        out[start] = Encoding::Gorilla.tag();
     }
 }
 
@@ -225,17 +380,16 @@ pub fn decode_chunk(
         return Err(Corruption::TrailingBytes(bytes.len() - layout.len).into());
     }
     let n = header.samples as usize;
-    match header.encoding {
-        Encoding::Gorilla => {
-            let mut r = BitReader::new(&bytes[layout.streams[0].clone()]);
-            gorilla::decode_timestamps(&mut r, n, timestamps);
-            check_stream_end(&mut r, 0)?;
-            for (i, column) in columns.iter_mut().enumerate() {
-                let mut r = BitReader::new(&bytes[layout.streams[1 + i].clone()]);
-                gorilla::decode_values(&mut r, n, column)?;
-                check_stream_end(&mut r, 1 + i)?;
-            }
+    for i in 0..=usize::from(header.columns) {
+        let mut r = BitReader::new(&bytes[layout.streams[i].clone()]);
+        match (i, layout.ids[i]) {
+            (0, GORILLA) => gorilla::decode_timestamps(&mut r, n, timestamps),
+            (0, _) => regular::decode_timestamps(&mut r, n, timestamps)?,
+            (_, GORILLA) => gorilla::decode_values(&mut r, n, &mut columns[i - 1])?,
+            (_, VALUES_CONSTANT) => regular::decode_constant(&mut r, n, &mut columns[i - 1]),
+            (_, _) => decimal::decode_values(&mut r, n, &mut columns[i - 1])?,
         }
+        check_stream_end(&mut r, i)?;
     }
     Ok(header)
 }

@@ -42,12 +42,12 @@ const TS_CODE_LEN: [u32; 5] = [1, 2, 3, 4, 4];
 const NEW_WINDOW_HEADER: u32 = 13;
 
 #[inline(always)]
-fn zigzag(v: i64) -> u64 {
+pub(super) fn zigzag(v: i64) -> u64 {
     ((v << 1) ^ (v >> 63)) as u64
 }
 
 #[inline(always)]
-fn unzigzag(v: u64) -> i64 {
+pub(super) fn unzigzag(v: u64) -> i64 {
     ((v >> 1) as i64) ^ -((v & 1) as i64)
 }
 
@@ -132,6 +132,22 @@ pub(crate) fn decode_timestamps(reader: &mut BitReader<'_>, n: usize, out: &mut 
         left -= 1;
     }
     *reader = r;
+}
+
+/// A lower bound of the bits [`encode_values`] writes for `values`, cheap to compute: 64 for
+/// the first value, then 1 per repeat and, per change, the `10` code plus the XOR's meaningful
+/// bits (a window that holds them is at least that wide).
+pub(crate) fn value_bits_lower_bound(values: &[f64]) -> u64 {
+    if values.is_empty() {
+        return 0;
+    }
+    64 + values
+        .windows(2)
+        .map(|w| {
+            let x = w[0].to_bits() ^ w[1].to_bits();
+            if x == 0 { 1 } else { u64::from(2 + 64 - x.leading_zeros().min(31) - x.trailing_zeros()) }
+        })
+        .sum::<u64>()
 }
 
 /// Appends the value stream for `values` to `w`.

@@ -1,8 +1,11 @@
-//! A deliberately simple implementation of chunk format v1 on `bitvec`.
+//! A deliberately simple implementation of the chunk formats on `bitvec`: an encoder of format
+//! v1 (every stream Gorilla) and a decoder of formats v1 and v2.
 //!
-//! It is the oracle the property tests hold the fast codec to (same bytes out of the encoder,
-//! same results and the same accept/reject decisions out of the decoder) and the baseline the
-//! benches compare against. It is written for obviousness, not speed: one `BitVec<u8, Lsb0>`
+//! It is the oracle the property tests hold the fast codec to (same v1 bytes out of the
+//! encoder, same results and the same accept/reject decisions out of the decoder, for v1 and
+//! v2 chunks) and the baseline the benches compare against. The fast encoder's v2 *choices*
+//! (exponent, Rice parameters, which stream encoding wins) are not duplicated here: v2 output
+//! is checked by decoding it with this decoder. It is written for obviousness, not speed: one `BitVec<u8, Lsb0>`
 //! per stream (the same LSB-first bit order as [`BitWriter`](super::BitWriter)), control codes
 //! pushed bit by bit, each rule spelled out where it is used. Do not call it on a hot path.
 //!
@@ -279,6 +282,80 @@ fn decode_values(c: &mut BitVecReader<'_>, n: u32, out: &mut Vec<f64>) -> Result
     Ok(())
 }
 
+/// Bits of an exception index: the bit length of `n - 1`.
+fn index_bits(n: u32) -> u32 {
+    let mut bits = 0;
+    while bits < 32 && (n - 1) >> bits != 0 {
+        bits += 1;
+    }
+    bits
+}
+
+/// Reads an exception list (count, then index and 64-bit payload each) and hands each entry
+/// to `set`, checking the count and that the indices increase and stay below `n`.
+fn read_exceptions(c: &mut BitVecReader<'_>, n: u32, mut set: impl FnMut(usize, u64)) -> Result<(), CodecError> {
+    let count = c.read_bits(32)?;
+    if count > u64::from(n) {
+        return Err(Corruption::Exceptions.into());
+    }
+    let mut lowest = 0;
+    for _ in 0..count {
+        let index = c.read_bits(index_bits(n))?;
+        let payload = c.read_bits(64)?;
+        if index < lowest || index >= u64::from(n) {
+            return Err(Corruption::Exceptions.into());
+        }
+        set(index as usize, payload);
+        lowest = index + 1;
+    }
+    Ok(())
+}
+
+/// Format v2 regular timestamps: `t0 + i * interval`, then the exceptions.
+fn decode_regular(c: &mut BitVecReader<'_>, n: u32, out: &mut Vec<i64>) -> Result<(), CodecError> {
+    let t0 = c.read_bits(64)? as i64;
+    let interval = c.read_bits(64)? as i64;
+    let mut t = t0;
+    for _ in 0..n {
+        out.push(t);
+        t = t.wrapping_add(interval);
+    }
+    read_exceptions(c, n, |i, t| out[i] = t as i64)
+}
+
+/// Format v2 decimal values: exponent, first integer, Rice-coded zigzag deltas in blocks of
+/// 128, then the exceptions.
+fn decode_decimal(c: &mut BitVecReader<'_>, n: u32, out: &mut Vec<f64>) -> Result<(), CodecError> {
+    let e = c.read_bits(5)?;
+    if e > 18 {
+        return Err(Corruption::DecimalParameter.into());
+    }
+    // 10^e, exact for e <= 18 (a decimal literal parses to the nearest double).
+    let scale: f64 = format!("1e{e}").parse().expect("a valid float literal");
+    let mut int = c.read_bits(64)? as i64;
+    let mut ints = vec![int];
+    let mut left = n - 1;
+    while left > 0 {
+        let k = c.read_bits(5)? as u32;
+        if k > 30 {
+            return Err(Corruption::DecimalParameter.into());
+        }
+        for _ in 0..left.min(128) {
+            // Up to 24 `0` bits: then the escape, else the `1` that ends the unary quotient.
+            let mut q = 0u64;
+            while q < 24 && !c.read_bit()? {
+                q += 1;
+            }
+            let zz = if q == 24 { c.read_bits(64)? } else { q << k | c.read_bits(k)? };
+            int = int.wrapping_add(unzigzag(zz));
+            ints.push(int);
+        }
+        left -= left.min(128);
+    }
+    out.extend(ints.iter().map(|&i| i as f64 / scale));
+    read_exceptions(c, n, |i, bits| out[i] = f64::from_bits(bits))
+}
+
 fn read_u32(bytes: &[u8], at: usize) -> Result<u32, CodecError> {
     match bytes.get(at..at + 4) {
         Some(b) => Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
@@ -310,9 +387,23 @@ pub fn decode_chunk(
     if columns.len() != usize::from(ncols) {
         return Err(CodecError::ColumnMismatch { expected: ncols, actual: columns.len() });
     }
-    let mut offset = 6 + 4 * (1 + usize::from(ncols));
+    let nstreams = 1 + usize::from(ncols);
+    // v1: every stream Gorilla (id 1), lengths at 6. v2: the ids at 6, the lengths after them.
+    let (ids, table_at) = match encoding {
+        Encoding::Gorilla => (vec![1u8; nstreams], 6),
+        Encoding::PerStream => match bytes.get(6..6 + nstreams) {
+            Some(ids) => (ids.to_vec(), 6 + nstreams),
+            None => {
+                return Err(CodecError::Truncated {
+                    needed_bits: (6 + nstreams) as u64 * 8,
+                    available_bits: bytes.len() as u64 * 8,
+                });
+            }
+        },
+    };
+    let mut offset = table_at + 4 * nstreams;
     for stream in 0..=usize::from(ncols) {
-        let len = read_u32(bytes, 6 + 4 * stream)? as usize;
+        let len = read_u32(bytes, table_at + 4 * stream)? as usize;
         let Some(stream_bytes) = bytes.get(offset..offset + len) else {
             return Err(CodecError::Truncated {
                 needed_bits: (offset + len) as u64 * 8,
@@ -321,10 +412,18 @@ pub fn decode_chunk(
         };
         offset += len;
         let mut cursor = BitVecReader::new(stream_bytes);
-        if stream == 0 {
-            decode_timestamps(&mut cursor, samples, timestamps)?;
-        } else {
-            decode_values(&mut cursor, samples, &mut columns[stream - 1])?;
+        // Streams that do not grow with the sample count are limited to 65,536 samples.
+        let flat = (1..=65_536).contains(&samples);
+        match (stream, ids[stream]) {
+            (0, 1) => decode_timestamps(&mut cursor, samples, timestamps)?,
+            (0, 2) if flat => decode_regular(&mut cursor, samples, timestamps)?,
+            (_, 1) if stream > 0 => decode_values(&mut cursor, samples, &mut columns[stream - 1])?,
+            (_, 2) if stream > 0 && flat => {
+                let v = f64::from_bits(cursor.read_bits(64)?);
+                columns[stream - 1].extend((0..samples).map(|_| v));
+            }
+            (_, 3) if stream > 0 && samples >= 1 => decode_decimal(&mut cursor, samples, &mut columns[stream - 1])?,
+            (_, id) => return Err(Corruption::StreamEncoding { stream, id }.into()),
         }
         cursor.finish(stream)?;
     }

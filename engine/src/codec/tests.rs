@@ -8,22 +8,38 @@ use super::*;
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-/// Encodes with the fast encoder, checks the reference produces the same bytes, returns them.
-fn encode(ts: &[i64], cols: &[Vec<f64>]) -> Vec<u8> {
+/// Encodes in format v1 with the fast encoder, checks the reference produces the same bytes,
+/// returns them.
+pub(super) fn encode_v1(ts: &[i64], cols: &[Vec<f64>]) -> Vec<u8> {
     let refs: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
     let mut fast = Vec::new();
-    encode_chunk(ts, &refs, &mut fast);
+    chunk::encode_chunk_v1(ts, &refs, &mut fast);
     let mut slow = Vec::new();
     reference::encode_chunk(ts, &refs, &mut slow);
     assert_eq!(fast, slow, "fast and reference encoders differ");
     fast
 }
 
-type Decoded = (ChunkHeader, Vec<i64>, Vec<Vec<u64>>);
-type DecodeFn = fn(&[u8], &mut Vec<i64>, &mut [Vec<f64>]) -> Result<ChunkHeader, CodecError>;
+/// Encodes with [`encode_chunk`] (best encoding per stream); when that is format v1, checks it
+/// equals the reference's bytes; returns the bytes.
+pub(super) fn encode(ts: &[i64], cols: &[Vec<f64>]) -> Vec<u8> {
+    let refs: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
+    let mut best = Vec::new();
+    encode_chunk(ts, &refs, &mut best);
+    let v1 = encode_v1(ts, cols);
+    if best[0] == Encoding::Gorilla.tag() {
+        assert_eq!(best, v1, "a v1 chunk from encode_chunk differs from the v1 encoder");
+    } else {
+        assert!(best.len() < v1.len(), "v2 chosen but not smaller: {} >= {}", best.len(), v1.len());
+    }
+    best
+}
+
+pub(super) type Decoded = (ChunkHeader, Vec<i64>, Vec<Vec<u64>>);
+pub(super) type DecodeFn = fn(&[u8], &mut Vec<i64>, &mut [Vec<f64>]) -> Result<ChunkHeader, CodecError>;
 
 /// Decodes with the given decoder; values as bit patterns so NaNs compare.
-fn decode_with(decode: DecodeFn, bytes: &[u8], ncols: usize) -> Result<Decoded, CodecError> {
+pub(super) fn decode_with(decode: DecodeFn, bytes: &[u8], ncols: usize) -> Result<Decoded, CodecError> {
     let mut ts = vec![123]; // not empty: decoding must clear it
     let mut cols = vec![vec![4.5]; ncols];
     let h = decode(bytes, &mut ts, &mut cols)?;
@@ -31,30 +47,34 @@ fn decode_with(decode: DecodeFn, bytes: &[u8], ncols: usize) -> Result<Decoded, 
     Ok((h, ts, bits))
 }
 
-fn bits_of(cols: &[Vec<f64>]) -> Vec<Vec<u64>> {
+pub(super) fn bits_of(cols: &[Vec<f64>]) -> Vec<Vec<u64>> {
     cols.iter().map(|c| c.iter().map(|v| v.to_bits()).collect()).collect()
 }
 
-/// Encodes, decodes with both decoders, and checks everything matches the input.
-fn round_trip(ts: &[i64], cols: &[Vec<f64>]) -> Vec<u8> {
+/// Encodes (best choice and forced v1), decodes with both decoders where they apply, checks
+/// everything matches the input, and returns the best chunk.
+pub(super) fn round_trip(ts: &[i64], cols: &[Vec<f64>]) -> Vec<u8> {
     let bytes = encode(ts, cols);
-    let header = chunk_header(&bytes).expect("header");
-    assert_eq!(header.samples as usize, ts.len());
-    assert_eq!(header.columns as usize, cols.len());
-    assert_eq!(header.encoding, Encoding::Gorilla);
-    assert_eq!(chunk_len(&bytes), Ok(bytes.len()));
-    for decode in [decode_chunk, reference::decode_chunk] {
-        let (h, got_ts, got_cols) = decode_with(decode, &bytes, cols.len()).expect("decode");
-        assert_eq!(h, header);
-        assert_eq!(got_ts, ts);
-        assert_eq!(got_cols, bits_of(cols));
+    let v1 = encode_v1(ts, cols);
+    for chunk in [&bytes, &v1] {
+        let header = chunk_header(chunk).expect("header");
+        assert_eq!(header.samples as usize, ts.len());
+        assert_eq!(header.columns as usize, cols.len());
+        assert_eq!(chunk_len(chunk), Ok(chunk.len()));
+        for decode in [decode_chunk as DecodeFn, reference::decode_chunk] {
+            let (h, got_ts, got_cols) = decode_with(decode, chunk, cols.len()).expect("decode");
+            assert_eq!(h, header);
+            assert_eq!(got_ts, ts);
+            assert_eq!(got_cols, bits_of(cols));
+        }
     }
+    assert_eq!(chunk_header(&v1).unwrap().encoding, Encoding::Gorilla);
     bytes
 }
 
 /// Decodes arbitrary bytes with both decoders: neither may panic, they must agree on whether
 /// the chunk is valid, and on what it holds when it is.
-fn decode_any(bytes: &[u8]) {
+pub(super) fn decode_any(bytes: &[u8]) {
     let _ = chunk_header(bytes);
     let _ = chunk_len(bytes);
     let ncols = match bytes.get(1) {
@@ -76,7 +96,7 @@ fn decode_any(bytes: &[u8]) {
     }
 }
 
-fn regular(n: usize, start: i64, step: i64) -> Vec<i64> {
+pub(super) fn regular(n: usize, start: i64, step: i64) -> Vec<i64> {
     (0..n as i64).map(|i| start + i * step).collect()
 }
 
@@ -170,7 +190,8 @@ fn single_and_two_samples() {
 fn regular_series_costs_one_bit_per_sample() {
     let n = 1000;
     let ts = regular(n, 1_700_000_000_000, 10_000);
-    let bytes = round_trip(&ts, &[vec![3.25; n]]);
+    round_trip(&ts, &[vec![3.25; n]]);
+    let bytes = encode_v1(&ts, &[vec![3.25; n]]);
     let ts_len = u32::from_le_bytes(bytes[6..10].try_into().unwrap()) as usize;
     let val_len = u32::from_le_bytes(bytes[10..14].try_into().unwrap()) as usize;
     // 64 raw bits, zigzag(10_000) = 20_000 needs the 20-bit bucket (3 + 20), then 1 bit each.
@@ -262,7 +283,7 @@ fn all_eight_columns() {
 fn golden_v1_chunk() {
     let ts = [1_700_000_000_000i64, 1_700_000_010_000, 1_700_000_020_000, 1_700_000_030_005];
     let vals = [1.0f64, 1.0, 2.5, -0.0];
-    let bytes = encode(&ts, &[vals.to_vec()]);
+    let bytes = encode_v1(&ts, &[vals.to_vec()]);
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(hex, GOLDEN_V1);
     let (h, got_ts, got_vals) = decode_with(decode_chunk, &bytes, 1).unwrap();
@@ -282,7 +303,7 @@ const GOLDEN_V1: &str = concat!(
 
 #[test]
 fn decode_errors() {
-    let good = encode(&regular(10, 0, 10), &[vec![1.0; 10]]);
+    let good = encode_v1(&regular(10, 0, 10), &[vec![1.0; 10]]);
     let mut ts = Vec::new();
     let mut one = vec![Vec::new()];
 
@@ -333,7 +354,7 @@ fn decode_errors() {
     w.write_bits(0, 40);
     let values = w.finish();
     let mut chunk = vec![1, 1, 2, 0, 0, 0];
-    let ts_stream = encode(&[0, 0], &[vec![0.0; 2]])[14..23].to_vec();
+    let ts_stream = encode_v1(&[0, 0], &[vec![0.0; 2]])[14..23].to_vec();
     chunk.extend((ts_stream.len() as u32).to_le_bytes());
     chunk.extend((values.len() as u32).to_le_bytes());
     chunk.extend(&ts_stream);
@@ -368,13 +389,13 @@ fn encode_appends() {
 const MAX_SAMPLES: usize = 2000;
 
 /// `scale` times the default case count (256, or `PROPTEST_CASES` for a deeper run).
-fn config(scale: u32) -> ProptestConfig {
+pub(super) fn config(scale: u32) -> ProptestConfig {
     let default = ProptestConfig::default();
     ProptestConfig { cases: default.cases * scale, ..default }
 }
 
 /// Timestamps of every shape the head can hand over.
-fn timestamps(n: usize) -> BoxedStrategy<Vec<i64>> {
+pub(super) fn timestamps(n: usize) -> BoxedStrategy<Vec<i64>> {
     prop_oneof![
         // Anything at all.
         prop::collection::vec(any::<i64>(), n),
@@ -408,7 +429,7 @@ fn timestamps(n: usize) -> BoxedStrategy<Vec<i64>> {
 }
 
 /// Values of every shape: random walks, decimals, constants, arbitrary bit patterns, specials.
-fn values(n: usize) -> BoxedStrategy<Vec<f64>> {
+pub(super) fn values(n: usize) -> BoxedStrategy<Vec<f64>> {
     let special =
         prop::sample::select(vec![0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, f64::from_bits(1), f64::MAX]);
     prop_oneof![
@@ -452,7 +473,7 @@ fn values(n: usize) -> BoxedStrategy<Vec<f64>> {
 
 /// A chunk's worth of input: timestamps and `1..=max_cols` columns of the same length, at most
 /// `max_samples` long (small sizes are drawn often, so edge cases get their share).
-fn chunk_input(max_samples: usize, max_cols: usize) -> impl Strategy<Value = (Vec<i64>, Vec<Vec<f64>>)> {
+pub(super) fn chunk_input(max_samples: usize, max_cols: usize) -> impl Strategy<Value = (Vec<i64>, Vec<Vec<f64>>)> {
     (prop_oneof![0usize..8, 0usize..=max_samples], 1usize..=max_cols)
         .prop_flat_map(|(n, ncols)| (timestamps(n), prop::collection::vec(values(n), ncols)))
 }
