@@ -102,7 +102,10 @@ impl Store {
             }
         };
         let inputs: Vec<Arc<BlockReader>> = all.into_iter().filter(|b| chosen.contains(&b.meta.id)).collect();
-        if inputs.len() < 2 {
+        // A full compaction also rewrites a lone sealed head (level 0): its chunks are the
+        // head's small, possibly overlapping ones; rewritten they are sorted and full-sized.
+        let lone_seal = min_blocks.is_none() && inputs.len() == 1 && inputs[0].meta.level == 0;
+        if inputs.len() < 2 && !lone_seal {
             return Ok(false);
         }
         let id = st.next_block_id;
