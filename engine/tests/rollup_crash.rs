@@ -13,7 +13,7 @@ use stratus_engine::{
 };
 
 const DAY: i64 = 86_400_000;
-const T0: i64 = 1_900_000_800_000 - 1_900_000_800_000 % 3_600_000;
+const T0: i64 = 1_900_000_800_000; // hour-aligned
 
 fn open(fs: &Arc<SimFs>, clock: &Arc<ManualClock>) -> Engine {
     let cfg = EngineConfig { maintenance_interval: Duration::from_secs(3600), ..EngineConfig::default() };
