@@ -11,13 +11,13 @@ use parking_lot::Mutex;
 
 use crate::durable::{Clock, CommitTicket, Durability, FileSystem, RealFs, SystemClock, WalConfig};
 use crate::error::{Error, Result};
+use crate::metrics::gmd::{GetMetricData, GetMetricDataResult};
 use crate::metrics::model::{
     DatumValue, Dimension, ListMetricsPage, ListMetricsQuery, MetricKey, PutMetricData, Resolution, StatisticsQuery,
     StatisticsResult, Tenant, Unit,
 };
 use crate::metrics::series::{SampleClass, StreamKeyRef};
 use crate::metrics::store::{EngineStats, FlushReport, PendingWrite, Store, StoreConfig};
-use crate::metrics::gmd::{GetMetricData, GetMetricDataResult};
 use crate::metrics::tier;
 use crate::metrics::validate;
 
@@ -89,7 +89,9 @@ impl EngineConfig {
         if self.raw_retention.is_some_and(|r| (r.as_millis() as i64) < tier::MIN_RAW_RETENTION_MS) {
             return Err("raw_retention must be at least 15 days (late samples are accepted for 14 days), or absent to keep raw samples forever".into());
         }
-        if self.five_minute_retention.is_some_and(|r| r.is_zero()) || self.one_hour_retention.is_some_and(|r| r.is_zero()) {
+        if self.five_minute_retention.is_some_and(|r| r.is_zero())
+            || self.one_hour_retention.is_some_and(|r| r.is_zero())
+        {
             return Err("rollup retentions must be positive (or absent to keep forever)".into());
         }
         Ok(())
@@ -158,7 +160,12 @@ impl Engine {
     }
 
     /// Opens with an injected file system and clock (simulated crashes, tests).
-    pub fn open_with(fs: Arc<dyn FileSystem>, clock: Arc<dyn Clock>, dir: &Path, config: EngineConfig) -> Result<Engine> {
+    pub fn open_with(
+        fs: Arc<dyn FileSystem>,
+        clock: Arc<dyn Clock>,
+        dir: &Path,
+        config: EngineConfig,
+    ) -> Result<Engine> {
         config.validate().map_err(|m| Error::invalid(crate::InvalidCode::InvalidParameterValue, m))?;
         let shards = if config.shards == 0 {
             std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
@@ -200,7 +207,12 @@ impl Engine {
     /// A write transaction for `tenant`: `append` samples, then `commit`.
     pub fn appender(&self, tenant: &Tenant) -> Appender<'_> {
         // The tenant is checked with every append (an invalid one fails the first append).
-        Appender { engine: self, tenant: tenant.clone(), pending: PendingWrite::default(), now_ms: self.inner.store.now_ms() }
+        Appender {
+            engine: self,
+            tenant: tenant.clone(),
+            pending: PendingWrite::default(),
+            now_ms: self.inner.store.now_ms(),
+        }
     }
 
     /// A read handle.
@@ -305,15 +317,15 @@ fn maintenance_loop(inner: &Inner, stop: &Receiver<()>, wake: &Receiver<()>) {
         }
         let due = store.head_samples() >= cfg.head_max_samples
             || (store.head_samples() > 0 && store.head_age_ms() >= cfg.head_max_age.as_millis() as i64);
-        if due
-            && let Err(e) = store.seal() {
-                tracing::error!(error = %e, "sealing the head failed; will retry");
-                continue;
-            }
+        if due && let Err(e) = store.seal() {
+            tracing::error!(error = %e, "sealing the head failed; will retry");
+            continue;
+        }
         if store.block_count() >= cfg.compact_min_blocks
-            && let Err(e) = store.compact(Some(cfg.compact_min_blocks)) {
-                tracing::error!(error = %e, "compaction failed; will retry");
-            }
+            && let Err(e) = store.compact(Some(cfg.compact_min_blocks))
+        {
+            tracing::error!(error = %e, "compaction failed; will retry");
+        }
         if let Err(e) = store.roll_up() {
             tracing::error!(error = %e, "rollup or retention failed; will retry");
         }
@@ -358,7 +370,14 @@ impl<'a> Identity<'a> {
     }
 }
 
-fn add_datum(w: &mut PendingWrite, id: Identity<'_>, unit: Unit, resolution: Resolution, t_ms: i64, value: &DatumValue) {
+fn add_datum(
+    w: &mut PendingWrite,
+    id: Identity<'_>,
+    unit: Unit,
+    resolution: Resolution,
+    t_ms: i64,
+    value: &DatumValue,
+) {
     let t = to_second(t_ms);
     match value {
         DatumValue::Single(v) => {

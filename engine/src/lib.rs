@@ -23,13 +23,13 @@ mod metrics;
 pub use durable::{Clock, CommitTicket, Durability, FileSystem, ManualClock, RealFs, SimFs, SystemClock, WalError};
 pub use engine::{Appender, Engine, EngineConfig, PutReceipt, Querier};
 pub use error::{Error, InvalidCode, Result};
+pub use metrics::gmd::{
+    GetMetricData, GetMetricDataResult, Message, MetricDataQuery, MetricDataResult, QueryKind, ScanBy, StatusCode,
+};
 pub use metrics::model::{
     Datapoint, DatumValue, Dimension, DimensionFilter, ListMetricsPage, ListMetricsQuery, MetricDatum, MetricKey,
     PutMetricData, Resolution, SeriesBatch, Statistic, StatisticSet, StatisticsQuery, StatisticsResult, Tenant, Unit,
     UnknownUnit,
-};
-pub use metrics::gmd::{
-    GetMetricData, GetMetricDataResult, Message, MetricDataQuery, MetricDataResult, QueryKind, ScanBy, StatusCode,
 };
 pub use metrics::store::{EngineStats, FlushReport};
 pub use metrics::validate;

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use stratus_engine::durable::{CrashMode, FaultKind};
 use stratus_engine::{
-    Durability, Engine, EngineConfig, ManualClock, MetricKey, PutMetricData, Resolution, SeriesBatch, SimFs,
-    Statistic, StatisticsQuery, Tenant, Unit,
+    Durability, Engine, EngineConfig, ManualClock, MetricKey, PutMetricData, Resolution, SeriesBatch, SimFs, Statistic,
+    StatisticsQuery, Tenant, Unit,
 };
 
 const NOW: i64 = 1_900_000_000_000 - 1_900_000_000_000 % 3_600_000;

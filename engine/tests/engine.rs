@@ -36,14 +36,18 @@ fn datum(t: i64, value: DatumValue, unit: Unit) -> MetricDatum {
 
 fn stats(engine: &Engine, start: i64, end: i64, period: i64, unit: Option<Unit>) -> Vec<stratus_engine::Datapoint> {
     engine
-        .get_metric_statistics(&Tenant::default(), &StatisticsQuery {
-            key: key(),
-            start_ms: start,
-            end_ms: end,
-            period_s: period,
-            statistics: Statistic::ALL.to_vec(), extended_statistics: Vec::new(),
-            unit,
-        })
+        .get_metric_statistics(
+            &Tenant::default(),
+            &StatisticsQuery {
+                key: key(),
+                start_ms: start,
+                end_ms: end,
+                period_s: period,
+                statistics: Statistic::ALL.to_vec(),
+                extended_statistics: Vec::new(),
+                unit,
+            },
+        )
         .unwrap()
         .datapoints
 }
@@ -90,7 +94,10 @@ fn all_forms_survive_seal_compaction_and_reopen() {
     let mut obs: Vec<(i64, f64, f64)> = Vec::new();
     fn put_into(obs: &mut Vec<(i64, f64, f64)>, engine: &Engine, data: Vec<MetricDatum>, add: Vec<(i64, f64, f64)>) {
         let r = engine
-            .put_metric_data(&Tenant::default(), &PutMetricData { namespace: "App/Web".into(), metric_data: data, series: vec![] })
+            .put_metric_data(
+                &Tenant::default(),
+                &PutMetricData { namespace: "App/Web".into(), metric_data: data, series: vec![] },
+            )
             .unwrap();
         r.ticket.wait().unwrap();
         obs.extend(add);
@@ -113,7 +120,11 @@ fn all_forms_survive_seal_compaction_and_reopen() {
     put_into(
         &mut obs,
         &engine,
-        vec![datum(base + 61_000, DatumValue::Values { values: vec![1.0, 2.0, 50.0], counts: vec![3.0, 1.0, 2.0] }, Unit::Milliseconds)],
+        vec![datum(
+            base + 61_000,
+            DatumValue::Values { values: vec![1.0, 2.0, 50.0], counts: vec![3.0, 1.0, 2.0] },
+            Unit::Milliseconds,
+        )],
         vec![(base + 61_000, 1.0, 3.0), (base + 61_000, 2.0, 1.0), (base + 61_000, 50.0, 2.0)],
     );
     put_into(
@@ -140,7 +151,13 @@ fn all_forms_survive_seal_compaction_and_reopen() {
     // Both units without a Unit filter: one datapoint per unit per period.
     let all = stats(&engine, base, base + 60_000, 60, None);
     let units: Vec<Unit> = all.iter().map(|d| d.unit).collect();
-    assert_eq!(units, vec![Unit::Milliseconds, Unit::Count].into_iter().filter(|u| all.iter().any(|d| d.unit == *u)).collect::<Vec<_>>());
+    assert_eq!(
+        units,
+        vec![Unit::Milliseconds, Unit::Count]
+            .into_iter()
+            .filter(|u| all.iter().any(|d| d.unit == *u))
+            .collect::<Vec<_>>()
+    );
     assert!(all.iter().any(|d| d.unit == Unit::Count && d.maximum == Some(1e6)));
 
     let r = engine.flush(false).unwrap();
@@ -153,7 +170,12 @@ fn all_forms_survive_seal_compaction_and_reopen() {
     engine.flush(true).unwrap();
     assert_eq!(engine.stats().blocks, 1);
     check(&engine, &obs, "compacted");
-    put_into(&mut obs, &engine, vec![datum(base + 9_000, DatumValue::Single(3.0), Unit::Milliseconds)], vec![(base + 9_000, 3.0, 1.0)]);
+    put_into(
+        &mut obs,
+        &engine,
+        vec![datum(base + 9_000, DatumValue::Single(3.0), Unit::Milliseconds)],
+        vec![(base + 9_000, 3.0, 1.0)],
+    );
     engine.close().unwrap();
     drop(engine);
 
@@ -258,11 +280,31 @@ fn rejected_requests_store_nothing() {
     let tenant = Tenant::default();
     let good = datum(NOW - 60_000, DatumValue::Single(1.0), Unit::Milliseconds);
     let cases: Vec<(MetricDatum, InvalidCode, &str)> = vec![
-        (datum(NOW - 60_000, DatumValue::Single(f64::NAN), Unit::Milliseconds), InvalidCode::InvalidParameterValue, "MetricData.member.2.Value"),
-        (datum(NOW - 15 * 86_400_000, DatumValue::Single(1.0), Unit::Milliseconds), InvalidCode::InvalidParameterValue, "MetricData.member.2.Timestamp"),
-        (datum(NOW + 3 * 3_600_000, DatumValue::Single(1.0), Unit::Milliseconds), InvalidCode::InvalidParameterValue, "MetricData.member.2.Timestamp"),
-        (datum(NOW, DatumValue::Values { values: vec![1.0], counts: vec![1.0, 2.0] }, Unit::None), InvalidCode::InvalidParameterValue, "MetricData.member.2.Counts"),
-        (MetricDatum { metric_name: String::new(), ..good.clone() }, InvalidCode::MissingParameter, "MetricData.member.2.MetricName"),
+        (
+            datum(NOW - 60_000, DatumValue::Single(f64::NAN), Unit::Milliseconds),
+            InvalidCode::InvalidParameterValue,
+            "MetricData.member.2.Value",
+        ),
+        (
+            datum(NOW - 15 * 86_400_000, DatumValue::Single(1.0), Unit::Milliseconds),
+            InvalidCode::InvalidParameterValue,
+            "MetricData.member.2.Timestamp",
+        ),
+        (
+            datum(NOW + 3 * 3_600_000, DatumValue::Single(1.0), Unit::Milliseconds),
+            InvalidCode::InvalidParameterValue,
+            "MetricData.member.2.Timestamp",
+        ),
+        (
+            datum(NOW, DatumValue::Values { values: vec![1.0], counts: vec![1.0, 2.0] }, Unit::None),
+            InvalidCode::InvalidParameterValue,
+            "MetricData.member.2.Counts",
+        ),
+        (
+            MetricDatum { metric_name: String::new(), ..good.clone() },
+            InvalidCode::MissingParameter,
+            "MetricData.member.2.MetricName",
+        ),
     ];
     for (bad, code, field) in cases {
         let req = PutMetricData { namespace: "App/Web".into(), metric_data: vec![good.clone(), bad], series: vec![] };

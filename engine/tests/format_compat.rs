@@ -11,12 +11,18 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use stratus_engine::{Dimension, Engine, EngineConfig, ManualClock, MetricKey, RealFs, Statistic, StatisticsQuery, Tenant};
+use stratus_engine::{
+    Dimension, Engine, EngineConfig, ManualClock, MetricKey, RealFs, Statistic, StatisticsQuery, Tenant,
+};
 
 const T0: i64 = 1_795_305_600_000; // 2026-11-22T00:00:00Z
 
 fn open(dir: &Path) -> Engine {
-    let cfg = EngineConfig { maintenance_interval: Duration::from_secs(3600), raw_retention: None, ..EngineConfig::default() };
+    let cfg = EngineConfig {
+        maintenance_interval: Duration::from_secs(3600),
+        raw_retention: None,
+        ..EngineConfig::default()
+    };
     Engine::open_with(Arc::new(RealFs), Arc::new(ManualClock::new(T0 + 3_600_000)), dir, cfg).expect("open")
 }
 
@@ -35,9 +41,7 @@ fn stats(engine: &Engine, key: MetricKey) -> Vec<(i64, f64, f64, f64, f64)> {
         .expect("query")
         .datapoints
         .iter()
-        .map(|d| {
-            (d.timestamp_ms - T0, d.sample_count.unwrap(), d.sum.unwrap(), d.minimum.unwrap(), d.maximum.unwrap())
-        })
+        .map(|d| (d.timestamp_ms - T0, d.sample_count.unwrap(), d.sum.unwrap(), d.minimum.unwrap(), d.maximum.unwrap()))
         .collect()
 }
 
@@ -58,8 +62,14 @@ fn v1_blocks_stay_readable() {
     // A second block, then compaction rewrites both in the current format; answers do not change.
     let mut app = engine.appender(&Tenant::default());
     let other = MetricKey::new("Fixture", "Other", vec![]);
-    app.append(&other, stratus_engine::Unit::None, stratus_engine::Resolution::High, T0, &stratus_engine::DatumValue::Single(1.0))
-        .expect("append");
+    app.append(
+        &other,
+        stratus_engine::Unit::None,
+        stratus_engine::Resolution::High,
+        T0,
+        &stratus_engine::DatumValue::Single(1.0),
+    )
+    .expect("append");
     app.commit().expect("commit").wait().expect("durable");
     engine.flush(true).expect("flush");
     assert_eq!(engine.stats().blocks, 1);

@@ -65,7 +65,8 @@ fn parse_time(s: &str, now: i64) -> Result<i64, String> {
     }
     // YYYY-MM-DDTHH:MM:SSZ
     let b = s.as_bytes();
-    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z' {
+    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z'
+    {
         return Err(format!("bad time {s}"));
     }
     let num = |r: std::ops::Range<usize>| s[r].parse::<i64>().map_err(|_| format!("bad time {s}"));
@@ -132,7 +133,8 @@ impl Runner {
 
     fn open(&mut self) {
         let cfg = EngineConfig { maintenance_interval: Duration::from_secs(3600), ..EngineConfig::default() };
-        self.engine = Some(Engine::open_with(Arc::new(RealFs), self.clock.clone(), self.dir.path(), cfg).expect("open"));
+        self.engine =
+            Some(Engine::open_with(Arc::new(RealFs), self.clock.clone(), self.dir.path(), cfg).expect("open"));
     }
 
     fn now(&self) -> i64 {
@@ -225,8 +227,7 @@ impl Runner {
         let statistics: Vec<Statistic> =
             a.get("stats").map(|s| s.split(',').map(|x| x.parse().expect(ctx)).collect()).unwrap_or_default();
         // `ext=` lists extended statistics separated by `;`.
-        let extended: Vec<String> =
-            a.get("ext").map(|s| s.split(';').map(str::to_owned).collect()).unwrap_or_default();
+        let extended: Vec<String> = a.get("ext").map(|s| s.split(';').map(str::to_owned).collect()).unwrap_or_default();
         let q = StatisticsQuery {
             key: MetricKey::new(a["ns"].clone(), a["name"].clone(), dims(a.get("dims"))),
             start_ms: parse_time(&a["start"], now).expect(ctx),

@@ -78,7 +78,10 @@ fn check(engine: &Engine, period_s: i64, stage: &str) {
 }
 
 fn block_files(dir: &Path) -> usize {
-    std::fs::read_dir(dir.join("blocks")).expect("blocks dir").filter(|e| e.as_ref().expect("entry").path().extension().is_some_and(|x| x == "blk")).count()
+    std::fs::read_dir(dir.join("blocks"))
+        .expect("blocks dir")
+        .filter(|e| e.as_ref().expect("entry").path().extension().is_some_and(|x| x == "blk"))
+        .count()
 }
 
 #[test]

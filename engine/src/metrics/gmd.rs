@@ -10,7 +10,7 @@ mod page;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use exec::{execute, MetricSource};
+pub(crate) use exec::{MetricSource, execute};
 
 use crate::error::{Error, InvalidCode, Result};
 
@@ -161,9 +161,10 @@ pub(crate) fn validate_request(req: &GetMetricData) -> Result<()> {
         return Err(invalid("The parameter StartTime must be less than the parameter EndTime.".into()));
     }
     if let Some(m) = req.max_datapoints
-        && (m == 0 || m > MAX_DATAPOINTS) {
-            return Err(invalid(format!("The value {m} for parameter MaxDatapoints is invalid.")));
-        }
+        && (m == 0 || m > MAX_DATAPOINTS)
+    {
+        return Err(invalid(format!("The value {m} for parameter MaxDatapoints is invalid.")));
+    }
     let mut insights = 0;
     for (i, q) in req.queries.iter().enumerate() {
         let p = format!("MetricDataQueries.member.{}", i + 1);
@@ -177,9 +178,10 @@ pub(crate) fn validate_request(req: &GetMetricData) -> Result<()> {
             return Err(invalid(format!("The value {} for parameter {p}.Id is not unique.", q.id)));
         }
         if let Some(period) = q.period_s
-            && !validate::period_is_valid(period) {
-                return Err(invalid(format!("The value {period} for parameter {p}.Period is invalid.")));
-            }
+            && !validate::period_is_valid(period)
+        {
+            return Err(invalid(format!("The value {period} for parameter {p}.Period is invalid.")));
+        }
         match &q.kind {
             QueryKind::MetricStat { metric, period_s, stat, .. } => {
                 validate::namespace_for_read(&format!("{p}.MetricStat.Metric.Namespace"), &metric.namespace)?;
@@ -233,9 +235,7 @@ pub(crate) fn validate_request(req: &GetMetricData) -> Result<()> {
 /// `^[a-z][a-zA-Z0-9_]*$`, at most 255 characters.
 pub(crate) fn id_is_valid(id: &str) -> bool {
     let mut chars = id.chars();
-    matches!(chars.next(), Some('a'..='z'))
-        && id.len() <= 255
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    matches!(chars.next(), Some('a'..='z')) && id.len() <= 255 && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Whether an expression is a Metrics Insights query rather than metric math.

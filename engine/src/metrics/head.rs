@@ -146,7 +146,14 @@ impl Head {
     }
 
     /// Copies out one stream's data overlapping `[start, end)`.
-    pub(crate) fn collect(&self, id: StreamId, start: i64, end: i64, chunks: &mut Vec<ChunkMeta>, open: &mut SampleBuf) {
+    pub(crate) fn collect(
+        &self,
+        id: StreamId,
+        start: i64,
+        end: i64,
+        chunks: &mut Vec<ChunkMeta>,
+        open: &mut SampleBuf,
+    ) {
         let st = self.shards[self.shard_of(id)].lock();
         if let Some(s) = st.streams.get(&id) {
             s.collect(start, end, chunks, open);
@@ -174,7 +181,14 @@ impl FrozenHead {
         self.samples
     }
 
-    pub(crate) fn collect(&self, id: StreamId, start: i64, end: i64, chunks: &mut Vec<ChunkMeta>, open: &mut SampleBuf) {
+    pub(crate) fn collect(
+        &self,
+        id: StreamId,
+        start: i64,
+        end: i64,
+        chunks: &mut Vec<ChunkMeta>,
+        open: &mut SampleBuf,
+    ) {
         for st in &self.shards {
             if let Some(s) = st.streams.get(&id) {
                 s.collect(start, end, chunks, open);

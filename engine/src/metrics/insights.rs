@@ -35,9 +35,9 @@ use std::fmt;
 pub(crate) use ast::InsightsQuery;
 #[cfg(test)]
 pub(crate) use ast::{Comparison, Filter, FromClause, Function, OrderBy};
-pub(crate) use exec::{InsightsSource, execute_with_messages};
 #[cfg(test)]
 pub(crate) use exec::{InsightsMessage, InsightsResult, execute};
+pub(crate) use exec::{InsightsSource, execute_with_messages};
 pub(crate) use parser::parse;
 
 /// Longest query text accepted: a GetMetricData `Expression` is 1–2048 characters.

@@ -5,12 +5,12 @@
 
 use crate::error::{Error, InvalidCode, Result};
 
-use super::model::{Datapoint, Statistic, StatisticsQuery, Unit};
-use super::record::SampleBuf;
 use super::extended::{self, ExtendedStatistic};
 use super::frame::PeriodAgg;
-use super::sketch::Sketch;
+use super::model::{Datapoint, Statistic, StatisticsQuery, Unit};
+use super::record::SampleBuf;
 use super::series::SampleClass;
+use super::sketch::Sketch;
 use super::validate::MAX_DATAPOINTS;
 
 const MINUTE: i64 = 60_000;
@@ -185,7 +185,12 @@ impl Buckets {
     pub(crate) fn add_rollup(&mut self, buf: &SampleBuf, sketches: Option<&[Option<Sketch>]>) {
         for (i, &t) in buf.ts.iter().enumerate() {
             let Some(k) = self.slot(t) else { continue };
-            self.aggs[k].merge(&PeriodAgg { count: buf.cols[0][i], sum: buf.cols[1][i], min: buf.cols[2][i], max: buf.cols[3][i] });
+            self.aggs[k].merge(&PeriodAgg {
+                count: buf.cols[0][i],
+                sum: buf.cols[1][i],
+                min: buf.cols[2][i],
+                max: buf.cols[3][i],
+            });
             if let (Some(rollups), Some(list)) = (&mut self.rollups, sketches) {
                 let slot = rollups[k].get_or_insert_with(|| Some(Sketch::new()));
                 match (slot, list.get(i).and_then(Option::as_ref)) {
@@ -262,7 +267,8 @@ mod tests {
             start_ms: NOW - start_ago,
             end_ms: NOW - start_ago + len,
             period_s,
-            statistics: vec![Statistic::Sum], extended_statistics: Vec::new(),
+            statistics: vec![Statistic::Sum],
+            extended_statistics: Vec::new(),
             unit: None,
         }
     }

@@ -2,7 +2,7 @@
 //! what is inside). A stream is defined once per head generation by a `SeriesDef` record, then
 //! referred to by id in compact `Samples` records. Byte layout: docs/format/wal.md.
 
-use super::enc::{put_f64, put_ivarint, put_u64, put_u8, put_uvarint, Cursor, DecodeError};
+use super::enc::{Cursor, DecodeError, put_f64, put_ivarint, put_u8, put_u64, put_uvarint};
 use super::series::{SampleClass, StreamId, StreamKey};
 
 const KIND_SERIES_DEF: u8 = 1;

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use hashbrown::HashMap;
 use parking_lot::RwLock;
 
-use super::enc::{put_str, put_u8, Cursor, DecodeError};
+use super::enc::{Cursor, DecodeError, put_str, put_u8};
 use super::model::{Dimension, MetricKey, Resolution, Tenant, Unit};
 
 /// Persisted identifier of a stream: xxh3-64 of its canonical key encoding.
@@ -202,10 +202,10 @@ impl SeriesIndex {
             last.fetch_max(last_ms, Ordering::Relaxed);
             return Ok(());
         }
-        let e = inner.metrics.entry((key.tenant.clone(), key.metric.clone())).or_insert_with(|| MetricEntry {
-            streams: Vec::new(),
-            last_ms: Arc::new(AtomicI64::new(i64::MIN)),
-        });
+        let e = inner
+            .metrics
+            .entry((key.tenant.clone(), key.metric.clone()))
+            .or_insert_with(|| MetricEntry { streams: Vec::new(), last_ms: Arc::new(AtomicI64::new(i64::MIN)) });
         e.streams.push((id, key.unit, key.class));
         e.last_ms.fetch_max(last_ms, Ordering::Relaxed);
         let last = e.last_ms.clone();
@@ -245,16 +245,14 @@ impl SeriesIndex {
         let inner = self.inner.read();
         let lower = match (after, namespace) {
             (Some(a), _) => Bound::Excluded((tenant.clone(), a.clone())),
-            (None, Some(ns)) => Bound::Included((tenant.clone(), MetricKey {
-                namespace: ns.to_owned(),
-                metric_name: String::new(),
-                dimensions: Vec::new(),
-            })),
-            (None, None) => Bound::Included((tenant.clone(), MetricKey {
-                namespace: String::new(),
-                metric_name: String::new(),
-                dimensions: Vec::new(),
-            })),
+            (None, Some(ns)) => Bound::Included((
+                tenant.clone(),
+                MetricKey { namespace: ns.to_owned(), metric_name: String::new(), dimensions: Vec::new() },
+            )),
+            (None, None) => Bound::Included((
+                tenant.clone(),
+                MetricKey { namespace: String::new(), metric_name: String::new(), dimensions: Vec::new() },
+            )),
         };
         let mut out = Vec::new();
         for ((t, m), e) in inner.metrics.range((lower, Bound::Unbounded)) {
@@ -288,11 +286,7 @@ mod tests {
     fn key(dims: &[(&str, &str)], unit: Unit) -> StreamKey {
         StreamKey {
             tenant: Tenant::default(),
-            metric: MetricKey::new(
-                "NS",
-                "M",
-                dims.iter().map(|(n, v)| Dimension::new(*n, *v)).collect(),
-            ),
+            metric: MetricKey::new("NS", "M", dims.iter().map(|(n, v)| Dimension::new(*n, *v)).collect()),
             unit,
             class: SampleClass::Raw,
             resolution: Resolution::High,

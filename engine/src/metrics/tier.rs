@@ -101,9 +101,15 @@ mod tests {
 
     #[test]
     fn serving_table() {
-        for (tier, period_s, want) in
-            [(0, 1, true), (0, 60, true), (300, 60, false), (300, 300, true), (300, 3600, true), (3600, 300, false), (3600, 7200, true)]
-        {
+        for (tier, period_s, want) in [
+            (0, 1, true),
+            (0, 60, true),
+            (300, 60, false),
+            (300, 300, true),
+            (300, 3600, true),
+            (3600, 300, false),
+            (3600, 7200, true),
+        ] {
             assert_eq!(serves(tier, period_s * 1000), want, "tier {tier} period {period_s}");
         }
     }

@@ -47,10 +47,7 @@ fn check_name(field: &str, value: &str, max: usize) -> Result<()> {
     }
     let chars = value.chars().count();
     if chars > max {
-        return Err(invalid(format!(
-            "The parameter {field} must be shorter than {} characters.",
-            max + 1
-        )));
+        return Err(invalid(format!("The parameter {field} must be shorter than {} characters.", max + 1)));
     }
     if value.chars().any(|c| c.is_control()) {
         return Err(invalid(format!("The parameter {field} contains control characters.")));
@@ -132,9 +129,7 @@ fn fmt_value(v: f64) -> String {
 /// A timestamp inside the accepted window around `now_ms`.
 pub fn timestamp(field: &str, t_ms: i64, now_ms: i64) -> Result<()> {
     if t_ms < now_ms.saturating_sub(MAX_PAST_MS) {
-        return Err(invalid(format!(
-            "The parameter {field} must specify a time no more than two weeks in the past."
-        )));
+        return Err(invalid(format!("The parameter {field} must specify a time no more than two weeks in the past.")));
     }
     if t_ms > now_ms.saturating_add(MAX_FUTURE_MS) {
         return Err(invalid(format!(
@@ -187,9 +182,7 @@ pub fn datum_value(prefix: &str, v: &DatumValue) -> Result<()> {
                 )));
             }
             if s.minimum > s.maximum {
-                return Err(invalid(format!(
-                    "The parameter {p}Minimum must not be greater than {p}Maximum."
-                )));
+                return Err(invalid(format!("The parameter {p}Minimum must not be greater than {p}Maximum.")));
             }
             Ok(())
         }
@@ -203,9 +196,7 @@ pub fn put_metric_data(req: &PutMetricData, now_ms: i64) -> Result<()> {
         return Err(missing("MetricData"));
     }
     if req.metric_data.len() > MAX_DATUMS {
-        return Err(invalid(format!(
-            "The collection MetricData must not have a size greater than {MAX_DATUMS}."
-        )));
+        return Err(invalid(format!("The collection MetricData must not have a size greater than {MAX_DATUMS}.")));
     }
     // Each item is checked by a fast predicate first; only an item that fails it is checked
     // again by the descriptive path, which builds the field names for the error message. The
@@ -226,9 +217,7 @@ pub fn put_metric_data(req: &PutMetricData, now_ms: i64) -> Result<()> {
         let p = format!("Series.member.{}.", i + 1);
         identity(&p, &s.metric_name, &s.dimensions)?;
         if s.timestamps_ms.len() != s.values.len() {
-            return Err(invalid(format!(
-                "The parameters {p}TimestampsMs and {p}Values must be of the same size."
-            )));
+            return Err(invalid(format!("The parameters {p}TimestampsMs and {p}Values must be of the same size.")));
         }
         for (j, (&t, &v)) in s.timestamps_ms.iter().zip(&s.values).enumerate() {
             value(&format!("{p}Values.member.{}", j + 1), v)?;
@@ -317,10 +306,7 @@ pub(crate) fn statistics_query(q: &StatisticsQuery) -> Result<Vec<(String, Exten
     }
     for (i, s) in q.statistics.iter().enumerate() {
         if q.statistics[..i].contains(s) {
-            return Err(invalid(format!(
-                "The parameter Statistics.member.{} repeats the statistic {s}.",
-                i + 1
-            )));
+            return Err(invalid(format!("The parameter Statistics.member.{} repeats the statistic {s}.", i + 1)));
         }
     }
     if q.extended_statistics.len() > MAX_EXTENDED_STATISTICS {
@@ -447,7 +433,8 @@ mod tests {
 
     #[test]
     fn statistic_set_rules() {
-        let s = |c, mi, ma| DatumValue::StatisticSet(StatisticSet { sample_count: c, sum: 1.0, minimum: mi, maximum: ma });
+        let s =
+            |c, mi, ma| DatumValue::StatisticSet(StatisticSet { sample_count: c, sum: 1.0, minimum: mi, maximum: ma });
         assert!(put_metric_data(&datum(s(1.0, 1.0, 1.0)), NOW).is_ok());
         assert!(put_metric_data(&datum(s(0.0, 1.0, 1.0)), NOW).is_err());
         assert!(put_metric_data(&datum(s(2.0, 3.0, 1.0)), NOW).is_err());
@@ -508,7 +495,8 @@ mod tests {
             start_ms: 0,
             end_ms: 60_000,
             period_s: 60,
-            statistics: vec![Statistic::Sum], extended_statistics: Vec::new(),
+            statistics: vec![Statistic::Sum],
+            extended_statistics: Vec::new(),
             unit: None,
         };
         assert!(statistics_query(&q).is_ok());

@@ -57,10 +57,9 @@ impl BlockReader {
         }
         let foot_at = len - FOOTER_LEN;
         let mut f = Cursor::new(&file[foot_at..]);
-        let (index_off, index_len, index_crc, fversion) = (|| -> Result<_, DecodeError> {
-            Ok((f.u64()?, f.u64()?, f.u32()?, f.u32()?))
-        })()
-        .map_err(|_| corrupt(foot_at, "footer"))?;
+        let (index_off, index_len, index_crc, fversion) =
+            (|| -> Result<_, DecodeError> { Ok((f.u64()?, f.u64()?, f.u32()?, f.u32()?)) })()
+                .map_err(|_| corrupt(foot_at, "footer"))?;
         if &file[len - 8..] != FOOTER_MAGIC || fversion != version {
             return Err(corrupt(foot_at, "bad footer magic or version"));
         }

@@ -7,7 +7,7 @@ use crate::metrics::model::{Dimension, MetricKey, Resolution, Tenant, Unit};
 use crate::metrics::record::SampleBuf;
 use crate::metrics::series::{SampleClass, StreamKey};
 
-use super::{file_name, parse_file_name, BlockReader, BlockWriter};
+use super::{BlockReader, BlockWriter, file_name, parse_file_name};
 
 fn key(name: &str, class: SampleClass) -> StreamKey {
     StreamKey {
@@ -82,8 +82,11 @@ fn corruption_is_an_error_naming_file_and_offset() {
         match r {
             Err(e) => assert!(e.to_string().contains("/b/0000000000000007.blk"), "{e}"),
             Ok(r) => {
-                let any_bad =
-                    r.streams.values().flat_map(|s| s.chunks.iter()).any(|c| BlockReader::verify(&r.path, c, 0).is_err());
+                let any_bad = r
+                    .streams
+                    .values()
+                    .flat_map(|s| s.chunks.iter())
+                    .any(|c| BlockReader::verify(&r.path, c, 0).is_err());
                 assert!(any_bad, "flip at {i} went unnoticed");
             }
         }

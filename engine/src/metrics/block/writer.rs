@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::metrics::enc::{put_i64, put_u32, put_u64};
 use crate::metrics::series::{StreamId, StreamKey};
 
-use super::{file_name, BlockMeta, FOOTER_MAGIC, FORMAT_VERSION, MAGIC};
+use super::{BlockMeta, FOOTER_MAGIC, FORMAT_VERSION, MAGIC, file_name};
 
 /// Writes one block: `add_stream` for each stream in increasing id order, then `finish`.
 #[derive(Debug)]

@@ -13,8 +13,8 @@ use crate::metrics::query::{self, Buckets, Plan};
 
 use super::page::paginate;
 use super::{
-    validate_request, GetMetricData, GetMetricDataResult, Message, MetricDataResult, QueryKind, ScanBy, StatusCode,
-    MAX_DATAPOINTS,
+    GetMetricData, GetMetricDataResult, MAX_DATAPOINTS, Message, MetricDataResult, QueryKind, ScanBy, StatusCode,
+    validate_request,
 };
 
 /// Most metrics a SEARCH or Metrics Insights query scans.
@@ -26,10 +26,21 @@ pub(crate) const MAX_SEARCH_SERIES: usize = 500;
 pub(crate) trait MetricSource: Sync {
     fn now_ms(&self) -> i64;
     /// Per-unit buckets of one metric (exact dimension set), in unit order.
-    fn buckets(&self, key: &MetricKey, plan: Plan, unit: Option<Unit>, keep_values: bool) -> Result<Vec<(Unit, Buckets)>>;
+    fn buckets(
+        &self,
+        key: &MetricKey,
+        plan: Plan,
+        unit: Option<Unit>,
+        keep_values: bool,
+    ) -> Result<Vec<(Unit, Buckets)>>;
     /// Metrics (of any age still queryable) in `namespace` (or all) passing `filter`, in key
     /// order, at most `limit`.
-    fn metrics(&self, namespace: Option<&str>, filter: &mut dyn FnMut(&MetricKey) -> bool, limit: usize) -> Vec<MetricKey>;
+    fn metrics(
+        &self,
+        namespace: Option<&str>,
+        filter: &mut dyn FnMut(&MetricKey) -> bool,
+        limit: usize,
+    ) -> Vec<MetricKey>;
 }
 
 /// A statistic as a MetricStat names it.
@@ -75,7 +86,8 @@ fn plan_for(req: &GetMetricData, period_s: i64, now_ms: i64) -> Result<Plan> {
         start_ms: req.start_ms,
         end_ms: req.end_ms,
         period_s,
-        statistics: Vec::new(), extended_statistics: Vec::new(),
+        statistics: Vec::new(),
+        extended_statistics: Vec::new(),
         unit: None,
     };
     query::plan_unlimited(&probe, now_ms)
@@ -95,7 +107,8 @@ fn metric_series(
     label: String,
 ) -> Result<(TimeSeries, Vec<Message>)> {
     let by_unit = src.buckets(key, plan, unit, stat.needs_values())?;
-    let with_data: Vec<&(Unit, Buckets)> = by_unit.iter().filter(|(_, b)| b.aggs().iter().any(|a| !a.is_empty())).collect();
+    let with_data: Vec<&(Unit, Buckets)> =
+        by_unit.iter().filter(|(_, b)| b.aggs().iter().any(|a| !a.is_empty())).collect();
     let mut messages = Vec::new();
     let chosen = if with_data.len() > 1 {
         let mut names: Vec<&str> = with_data.iter().map(|(u, _)| u.as_str()).collect();
@@ -270,7 +283,10 @@ pub(crate) fn execute(src: &dyn MetricSource, req: &GetMetricData) -> Result<Get
             QueryKind::MetricStat { stat, .. } => Parsed::Stat(StatSpec::parse(stat).map_err(|m| {
                 Error::invalid(
                     InvalidCode::InvalidParameterValue,
-                    format!("The value {stat} for parameter MetricDataQueries.member.{}.MetricStat.Stat is invalid. {m}", i + 1),
+                    format!(
+                        "The value {stat} for parameter MetricDataQueries.member.{}.MetricStat.Stat is invalid. {m}",
+                        i + 1
+                    ),
                 )
             })?),
             QueryKind::Expression(e) if super::is_insights(e) => {
@@ -281,12 +297,8 @@ pub(crate) fn execute(src: &dyn MetricSource, req: &GetMetricData) -> Result<Get
     }
 
     // MetricStat queries (independent, in parallel), then expressions in dependency order.
-    let metric_stat_ids: Vec<String> = req
-        .queries
-        .iter()
-        .filter(|q| matches!(q.kind, QueryKind::MetricStat { .. }))
-        .map(|q| q.id.clone())
-        .collect();
+    let metric_stat_ids: Vec<String> =
+        req.queries.iter().filter(|q| matches!(q.kind, QueryKind::MetricStat { .. })).map(|q| q.id.clone()).collect();
     let mut done: HashMap<String, Computed> = HashMap::new();
     let stat_idx: Vec<usize> = (0..req.queries.len()).filter(|&i| matches!(parsed[i], Parsed::Stat(_))).collect();
     let stats = parallel_map(&stat_idx, |&i| {
@@ -313,12 +325,9 @@ pub(crate) fn execute(src: &dyn MetricSource, req: &GetMetricData) -> Result<Get
         let Some(pos) = ready else {
             let i = pending[0];
             let Parsed::Math(e) = &parsed[i] else { unreachable!("only math waits") };
-            let missing: Vec<String> = math::references(e)
-                .into_iter()
-                .filter(|r| !done.contains_key(r.as_str()))
-                .collect();
-            let unknown: Vec<&String> =
-                missing.iter().filter(|r| !req.queries.iter().any(|q| q.id == **r)).collect();
+            let missing: Vec<String> =
+                math::references(e).into_iter().filter(|r| !done.contains_key(r.as_str())).collect();
+            let unknown: Vec<&String> = missing.iter().filter(|r| !req.queries.iter().any(|q| q.id == **r)).collect();
             let detail = if unknown.is_empty() {
                 format!("circular reference through {}", missing.join(", "))
             } else {
@@ -332,12 +341,16 @@ pub(crate) fn execute(src: &dyn MetricSource, req: &GetMetricData) -> Result<Get
         let grid = grid_of(plan_for(req, period, now)?);
         let computed = match &parsed[i] {
             Parsed::Insights(iq) => {
-                let r = insights::execute_with_messages(iq, &InsightsAdapter { src }, grid).map_err(|err| match err {
-                    insights::InsightsError::Source(e) => e,
-                    other => expression_error(&q.id, other),
-                })?;
-                let messages =
-                    r.messages.into_iter().map(|m| Message { code: m.code().into(), value: m.value().into() }).collect();
+                let r =
+                    insights::execute_with_messages(iq, &InsightsAdapter { src }, grid).map_err(|err| match err {
+                        insights::InsightsError::Source(e) => e,
+                        other => expression_error(&q.id, other),
+                    })?;
+                let messages = r
+                    .messages
+                    .into_iter()
+                    .map(|m| Message { code: m.code().into(), value: m.value().into() })
+                    .collect();
                 Computed { value: Value::Array(r.series), messages }
             }
             Parsed::Math(e) => {

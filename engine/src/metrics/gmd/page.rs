@@ -17,7 +17,10 @@ fn decode(token: &str, results: usize) -> Result<Vec<usize>> {
     let offsets: Vec<usize> = if body.is_empty() {
         Vec::new()
     } else {
-        body.split('.').map(|h| u32::from_str_radix(h, 16).map(|v| v as usize)).collect::<Result<_, _>>().map_err(|_| bad_token())?
+        body.split('.')
+            .map(|h| u32::from_str_radix(h, 16).map(|v| v as usize))
+            .collect::<Result<_, _>>()
+            .map_err(|_| bad_token())?
     };
     if offsets.len() != results {
         return Err(bad_token());

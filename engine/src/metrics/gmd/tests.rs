@@ -30,7 +30,13 @@ impl MetricSource for Fake {
         T0
     }
 
-    fn buckets(&self, key: &MetricKey, plan: Plan, unit: Option<Unit>, keep_values: bool) -> Result<Vec<(Unit, Buckets)>> {
+    fn buckets(
+        &self,
+        key: &MetricKey,
+        plan: Plan,
+        unit: Option<Unit>,
+        keep_values: bool,
+    ) -> Result<Vec<(Unit, Buckets)>> {
         let mut by_unit: Vec<(Unit, Buckets)> = Vec::new();
         let mut rows = self.data.get(key).cloned().unwrap_or_default();
         rows.sort_by_key(|r| r.0);
@@ -48,7 +54,12 @@ impl MetricSource for Fake {
         Ok(by_unit)
     }
 
-    fn metrics(&self, namespace: Option<&str>, filter: &mut dyn FnMut(&MetricKey) -> bool, limit: usize) -> Vec<MetricKey> {
+    fn metrics(
+        &self,
+        namespace: Option<&str>,
+        filter: &mut dyn FnMut(&MetricKey) -> bool,
+        limit: usize,
+    ) -> Vec<MetricKey> {
         let mut keys: Vec<MetricKey> =
             self.data.keys().filter(|k| namespace.is_none_or(|n| k.namespace == n)).cloned().collect();
         keys.sort();
@@ -71,7 +82,13 @@ fn stat(id: &str, host: &str, stat: &str) -> MetricDataQuery {
 }
 
 fn expr(id: &str, e: &str) -> MetricDataQuery {
-    MetricDataQuery { id: id.into(), label: None, return_data: true, period_s: Some(60), kind: QueryKind::Expression(e.into()) }
+    MetricDataQuery {
+        id: id.into(),
+        label: None,
+        return_data: true,
+        period_s: Some(60),
+        kind: QueryKind::Expression(e.into()),
+    }
 }
 
 fn request(queries: Vec<MetricDataQuery>) -> GetMetricData {
@@ -154,7 +171,9 @@ fn search_and_insights_return_one_result_per_series() {
     assert_eq!(r.results.len(), 1);
     assert_eq!(r.results[0].label, "i");
     assert_eq!(r.results[0].values[2], 25.0 / 3.0);
-    let r = execute(&f, &request(vec![expr("g", "SELECT MAX(cpu) FROM App GROUP BY host ORDER BY MAX() DESC LIMIT 1")])).unwrap();
+    let r =
+        execute(&f, &request(vec![expr("g", "SELECT MAX(cpu) FROM App GROUP BY host ORDER BY MAX() DESC LIMIT 1")]))
+            .unwrap();
     assert_eq!(r.results.len(), 1);
     assert_eq!(r.results[0].label, "b");
 }

@@ -84,12 +84,13 @@ impl Store {
         }
         for s in &w.streams {
             if let Some(existing) = self.index.get(s.id)
-                && *existing != s.key {
-                    return Err(Error::invalid(
-                        InvalidCode::InvalidParameterValue,
-                        format!("series id collision between {:?} and {:?}", existing.metric, s.key.metric),
-                    ));
-                }
+                && *existing != s.key
+            {
+                return Err(Error::invalid(
+                    InvalidCode::InvalidParameterValue,
+                    format!("series id collision between {:?} and {:?}", existing.metric, s.key.metric),
+                ));
+            }
         }
 
         let _g = self.barrier.read();
@@ -153,7 +154,9 @@ fn too_large(e: WalError) -> Error {
     match e {
         WalError::RecordTooLarge { len, max } => Error::invalid(
             InvalidCode::InvalidParameterValue,
-            format!("The request encodes to {len} bytes, over the limit of {max} bytes for one atomic write; split it."),
+            format!(
+                "The request encodes to {len} bytes, over the limit of {max} bytes for one atomic write; split it."
+            ),
         ),
         other => other.into(),
     }

@@ -3,16 +3,16 @@
 use crate::error::{Error, InvalidCode, Result};
 use crate::metrics::block::BlockReader;
 use crate::metrics::chunk::{self, ChunkBytes, ChunkMeta};
-use crate::metrics::series::SampleClass;
-use crate::metrics::store::decode_sketches;
-use crate::metrics::tier;
+use crate::metrics::enc::{Cursor, put_str, put_u8};
+use crate::metrics::gmd::{self, GetMetricData, GetMetricDataResult, MetricSource};
 use crate::metrics::model::{
     ListMetricsPage, ListMetricsQuery, MetricKey, StatisticsQuery, StatisticsResult, Tenant, Unit,
 };
-use crate::metrics::enc::{put_str, put_u8, Cursor};
 use crate::metrics::query::{self, Buckets, Plan};
 use crate::metrics::record::SampleBuf;
-use crate::metrics::gmd::{self, GetMetricData, GetMetricDataResult, MetricSource};
+use crate::metrics::series::SampleClass;
+use crate::metrics::store::decode_sketches;
+use crate::metrics::tier;
 use crate::metrics::validate;
 
 use super::Store;
@@ -93,8 +93,9 @@ impl Store {
             let buckets = &mut by_unit.last_mut().expect("pushed above").1;
             for (b, c, (sk_start, sk_len)) in &rollups {
                 BlockReader::verify(&b.path, c, *sk_len)?;
-                chunk::decode_into(SampleClass::Set, c.bytes.bytes(), &mut samples)
-                    .map_err(|e| Error::corruption(&b.path, *sk_start as u64, format!("rollup chunk of {id:?}: {e}")))?;
+                chunk::decode_into(SampleClass::Set, c.bytes.bytes(), &mut samples).map_err(|e| {
+                    Error::corruption(&b.path, *sk_start as u64, format!("rollup chunk of {id:?}: {e}"))
+                })?;
                 let sketches = match (&c.bytes, keep_values) {
                     (ChunkBytes::Block { file, .. }, true) => Some(
                         decode_sketches(&file[*sk_start..*sk_start + *sk_len], samples.len())
@@ -159,7 +160,8 @@ fn decode_token(t: &str) -> Option<MetricKey> {
     if !t.len().is_multiple_of(2) || t.len() > 1 << 20 {
         return None;
     }
-    let bytes: Vec<u8> = (0..t.len()).step_by(2).map(|i| u8::from_str_radix(t.get(i..i + 2)?, 16).ok()).collect::<Option<_>>()?;
+    let bytes: Vec<u8> =
+        (0..t.len()).step_by(2).map(|i| u8::from_str_radix(t.get(i..i + 2)?, 16).ok()).collect::<Option<_>>()?;
     let mut c = Cursor::new(&bytes);
     let namespace = c.str().ok()?.to_owned();
     let metric_name = c.str().ok()?.to_owned();
@@ -173,7 +175,6 @@ fn decode_token(t: &str) -> Option<MetricKey> {
     c.is_empty().then(|| MetricKey::new(namespace, metric_name, dimensions))
 }
 
-
 /// The store as seen by GetMetricData for one tenant.
 #[derive(Debug)]
 pub(crate) struct TenantSource<'a> {
@@ -186,11 +187,22 @@ impl MetricSource for TenantSource<'_> {
         self.store.now_ms()
     }
 
-    fn buckets(&self, key: &MetricKey, plan: Plan, unit: Option<Unit>, keep_values: bool) -> Result<Vec<(Unit, Buckets)>> {
+    fn buckets(
+        &self,
+        key: &MetricKey,
+        plan: Plan,
+        unit: Option<Unit>,
+        keep_values: bool,
+    ) -> Result<Vec<(Unit, Buckets)>> {
         self.store.metric_buckets(self.tenant, key, plan, unit, keep_values)
     }
 
-    fn metrics(&self, namespace: Option<&str>, filter: &mut dyn FnMut(&MetricKey) -> bool, limit: usize) -> Vec<MetricKey> {
+    fn metrics(
+        &self,
+        namespace: Option<&str>,
+        filter: &mut dyn FnMut(&MetricKey) -> bool,
+        limit: usize,
+    ) -> Vec<MetricKey> {
         // Searches reach metrics with data in the last two weeks, as ListMetrics does.
         let min_last = self.store.now_ms() - validate::MAX_PAST_MS;
         self.store.index.scan_metrics(self.tenant, namespace, None, min_last, limit, filter).0

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::error::{Error, Result};
 use crate::metrics::block::{BlockReader, BlockStream, BlockWriter};
 use crate::metrics::chunk::{self, BLOCK_CHUNK_SAMPLES};
-use crate::metrics::enc::{put_uvarint, Cursor};
+use crate::metrics::enc::{Cursor, put_uvarint};
 use crate::metrics::extended;
 use crate::metrics::frame::PeriodAgg;
 use crate::metrics::record::SampleBuf;
@@ -66,12 +66,7 @@ pub(crate) fn decode_sketches(blob: &[u8], n: usize) -> Result<Vec<Option<Sketch
 }
 
 /// Folds one stream's data from `b` into `buckets` of `period` ms.
-fn fold_stream(
-    b: &BlockReader,
-    s: &BlockStream,
-    period: i64,
-    buckets: &mut BTreeMap<i64, RollupBucket>,
-) -> Result<()> {
+fn fold_stream(b: &BlockReader, s: &BlockStream, period: i64, buckets: &mut BTreeMap<i64, RollupBucket>) -> Result<()> {
     let class = s.key.class;
     let (mut scratch, mut samples) = (SampleBuf::default(), SampleBuf::default());
     for (c, &(sk_start, sk_len)) in s.chunks.iter().zip(&s.sketches) {
@@ -190,7 +185,8 @@ impl Store {
             let wal_seq = inputs.iter().map(|b| b.meta.wal_seq).max().unwrap_or(0);
             let meta = w.finish(0, wal_seq, ids.clone(), target)?;
             st.next_block_id += 1;
-            let reader = BlockReader::open(&*self.fs, &self.blocks_dir.join(crate::metrics::block::file_name(meta.id)))?;
+            let reader =
+                BlockReader::open(&*self.fs, &self.blocks_dir.join(crate::metrics::block::file_name(meta.id)))?;
             self.replace_blocks(&ids, Some(reader))?;
             tracing::info!(blocks = ids.len(), tier = target, "rolled up");
             changed = true;
