@@ -64,6 +64,44 @@ pub(crate) fn index_bits(n: usize) -> u32 {
     usize::BITS - n.saturating_sub(1).leading_zeros()
 }
 
+/// Writes an exception list of a stream of `n` samples: the count (32 bits), then each
+/// exception's index (`index_bits(n)` bits) and raw 64 bits, in increasing index order. Shared
+/// by the decimal value and regular timestamp streams (docs/format/chunk.md).
+pub(crate) fn put_exceptions(w: &mut BitWriter, n: usize, exceptions: &[(u64, u64)]) {
+    w.put(exceptions.len() as u64, 32);
+    let iw = index_bits(n);
+    for &(index, bits) in exceptions {
+        w.put(index, iw);
+        w.put(bits, 64);
+    }
+}
+
+/// Reads an exception list written by [`put_exceptions`] into `out`: indices must increase
+/// and lie below `out.len()`; `from_bits` turns the raw bits into a sample.
+pub(crate) fn read_exceptions<T>(
+    r: &mut BitReader<'_>,
+    out: &mut [T],
+    from_bits: impl Fn(u64) -> T,
+) -> Result<(), CodecError> {
+    let n = out.len();
+    let count = r.take_long(32);
+    if count > n as u64 {
+        return Err(Corruption::Exceptions.into());
+    }
+    let iw = index_bits(n);
+    let mut next = 0u64;
+    for _ in 0..count {
+        let index = r.take_long(iw);
+        let bits = r.take_long(64);
+        let Some(slot) = out.get_mut(index as usize).filter(|_| index >= next) else {
+            return Err(Corruption::Exceptions.into());
+        };
+        *slot = from_bits(bits);
+        next = index + 1;
+    }
+    Ok(())
+}
+
 /// The integer `i` with `i / 10^e == v` bit for bit, if there is one near `v * 10^e`.
 #[inline(always)]
 fn to_int(v: f64, p: f64) -> Option<i64> {
@@ -160,12 +198,7 @@ pub(crate) fn encode_values(values: &[f64], e: u32, writer: &mut BitWriter) {
             }
         }
     }
-    w.put(exceptions.len() as u64, 32);
-    let iw = index_bits(values.len());
-    for (index, bits) in exceptions {
-        w.put(index, iw);
-        w.put(bits, 64);
-    }
+    put_exceptions(&mut w, values.len(), &exceptions);
     *writer = w;
 }
 
@@ -211,21 +244,7 @@ pub(crate) fn decode_values(reader: &mut BitReader<'_>, n: usize, out: &mut Vec<
             *slot = i as f64 / p;
         }
     }
-    let count = r.take_long(32);
-    if count > n as u64 {
-        return Err(Corruption::Exceptions.into());
-    }
-    let iw = index_bits(n);
-    let mut next = 0u64;
-    for _ in 0..count {
-        let index = r.take_long(iw);
-        let bits = r.take_long(64);
-        let Some(slot) = out.get_mut(index as usize).filter(|_| index >= next) else {
-            return Err(Corruption::Exceptions.into());
-        };
-        *slot = f64::from_bits(bits);
-        next = index + 1;
-    }
+    read_exceptions(&mut r, out, f64::from_bits)?;
     *reader = r;
     Ok(())
 }

@@ -18,8 +18,8 @@
 //! than `8 * MAX_FLAT_SAMPLES` bytes per column.
 
 use super::bits::{BitReader, BitWriter};
-use super::decimal::index_bits;
-use super::{CodecError, Corruption};
+use super::decimal::{index_bits, put_exceptions, read_exceptions};
+use super::CodecError;
 
 /// Most samples a regular-timestamp or constant-value stream may describe.
 pub(crate) const MAX_FLAT_SAMPLES: u64 = 1 << 16;
@@ -48,7 +48,7 @@ pub(crate) fn encode_timestamps(ts: &[i64], w: &mut BitWriter) {
     w.put(t0 as u64, 64);
     w.put(d as u64, 64);
     let mut expect = t0;
-    let exceptions: Vec<(usize, i64)> = ts
+    let exceptions: Vec<(u64, u64)> = ts
         .iter()
         .enumerate()
         .filter(|&(_, &t)| {
@@ -56,14 +56,9 @@ pub(crate) fn encode_timestamps(ts: &[i64], w: &mut BitWriter) {
             expect = expect.wrapping_add(d);
             hit
         })
-        .map(|(i, &t)| (i, t))
+        .map(|(i, &t)| (i as u64, t as u64))
         .collect();
-    w.put(exceptions.len() as u64, 32);
-    let iw = index_bits(ts.len());
-    for (i, t) in exceptions {
-        w.put(i as u64, iw);
-        w.put(t as u64, 64);
-    }
+    put_exceptions(w, ts.len(), &exceptions);
 }
 
 /// Decodes `n` regular timestamps into `out` (cleared first).
@@ -78,21 +73,7 @@ pub(crate) fn decode_timestamps(r: &mut BitReader<'_>, n: usize, out: &mut Vec<i
         t = t.wrapping_add(d);
         this
     }));
-    let count = r.take_long(32);
-    if count > n as u64 {
-        return Err(Corruption::Exceptions.into());
-    }
-    let iw = index_bits(n);
-    let mut next = 0u64;
-    for _ in 0..count {
-        let index = r.take_long(iw);
-        let t = r.take_long(64) as i64;
-        let Some(slot) = out.get_mut(index as usize).filter(|_| index >= next) else {
-            return Err(Corruption::Exceptions.into());
-        };
-        *slot = t;
-        next = index + 1;
-    }
+    read_exceptions(r, out, |bits| bits as i64)?;
     Ok(())
 }
 
