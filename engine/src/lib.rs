@@ -19,6 +19,7 @@ pub mod durable;
 mod engine;
 mod error;
 mod metrics;
+mod splitmix;
 
 pub use durable::{Clock, CommitTicket, Durability, FileSystem, ManualClock, RealFs, SimFs, SystemClock, WalError};
 pub use engine::{Appender, Engine, EngineConfig, PutReceipt, Querier};

@@ -17,9 +17,9 @@
 //! `1 <= N <= MAX_FLAT_SAMPLES`, so a chunk of a few bytes never makes a decoder allocate more
 //! than `8 * MAX_FLAT_SAMPLES` bytes per column.
 
+use super::CodecError;
 use super::bits::{BitReader, BitWriter};
 use super::decimal::{index_bits, put_exceptions, read_exceptions};
-use super::CodecError;
 
 /// Most samples a regular-timestamp or constant-value stream may describe.
 pub(crate) const MAX_FLAT_SAMPLES: u64 = 1 << 16;

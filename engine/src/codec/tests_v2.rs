@@ -6,6 +6,7 @@ use proptest::prelude::*;
 
 use super::tests::{bits_of, chunk_input, config, decode_any, encode, regular, round_trip, timestamps, values};
 use super::*;
+use crate::splitmix::SplitMix64;
 
 // ---------------------------------------------------------------------------------------------
 // helpers
@@ -20,30 +21,9 @@ fn stream_ids(bytes: &[u8]) -> Vec<u8> {
     }
 }
 
-/// splitmix64, so the shapes are the same on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    /// Standard normal (Box–Muller).
-    fn normal(&mut self) -> f64 {
-        let u = self.unit().max(f64::MIN_POSITIVE);
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * self.unit()).cos()
-    }
-}
-
 /// The TSBS cpu-only walk: start in [0, 100], steps normal(0, 1), clamped to [0, 100].
 fn tsbs_walk(seed: u64, n: usize) -> Vec<f64> {
-    let mut rng = Rng(seed);
+    let mut rng = SplitMix64(seed);
     let mut v = rng.unit() * 100.0;
     (0..n)
         .map(|_| {

@@ -35,6 +35,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use super::{FileSystem, ReadOnlyBytes, WritableFile};
+use crate::splitmix::SplitMix64;
 
 /// What a simulated power loss keeps of data that was not made durable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -248,25 +249,6 @@ fn components(path: &Path) -> io::Result<Vec<String>> {
     Ok(out)
 }
 
-/// splitmix64: a tiny reproducible generator for crash prefixes.
-#[derive(Debug)]
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..=n`.
-    fn up_to(&mut self, n: usize) -> usize {
-        (self.next() % (n as u64 + 1)) as usize
-    }
-}
-
 impl State {
     /// Counts the operation and fails it if an armed fault covers it.
     fn begin(&mut self, class: OpClass) -> Result<(), FaultKind> {
@@ -394,7 +376,7 @@ impl State {
     }
 
     fn crash(&mut self, mode: CrashMode) {
-        let mut rng = Rng(match mode {
+        let mut rng = SplitMix64(match mode {
             CrashMode::KeepRandomPrefix { seed } => seed,
             _ => 0,
         });
