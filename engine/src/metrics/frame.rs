@@ -1,6 +1,8 @@
 //! Period-aligned series: what GetMetricData queries, metric math, SEARCH and Metrics Insights
 //! exchange. A [`Grid`] fixes the buckets; a [`TimeSeries`] holds the non-empty ones.
 
+use super::model::Statistic;
+
 /// The period grid of a query: buckets `[start + k·period, start + (k+1)·period)` before `end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Grid {
@@ -59,6 +61,17 @@ impl Default for PeriodAgg {
 impl PeriodAgg {
     pub(crate) fn is_empty(&self) -> bool {
         self.count <= 0.0
+    }
+
+    /// A basic statistic of this (non-empty) aggregate.
+    pub(crate) fn statistic(&self, s: Statistic) -> f64 {
+        match s {
+            Statistic::SampleCount => self.count,
+            Statistic::Sum => self.sum,
+            Statistic::Average => self.sum / self.count,
+            Statistic::Minimum => self.min,
+            Statistic::Maximum => self.max,
+        }
     }
 
     pub(crate) fn merge(&mut self, o: &PeriodAgg) {

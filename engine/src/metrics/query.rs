@@ -235,16 +235,16 @@ impl Buckets {
             if a.count <= 0.0 {
                 continue;
             }
-            let want = |s| stats.contains(&s);
+            let want = |s: Statistic| stats.contains(&s).then(|| a.statistic(s));
             out.push(Datapoint {
                 // The bucket holds a sample, so its start lies in [start, end]: wrapping is exact.
                 timestamp_ms: self.plan.start.wrapping_add((i as i64).wrapping_mul(self.plan.period)),
                 unit,
-                sample_count: want(Statistic::SampleCount).then_some(a.count),
-                average: want(Statistic::Average).then_some(a.sum / a.count),
-                sum: want(Statistic::Sum).then_some(a.sum),
-                minimum: want(Statistic::Minimum).then_some(a.min),
-                maximum: want(Statistic::Maximum).then_some(a.max),
+                sample_count: want(Statistic::SampleCount),
+                average: want(Statistic::Average),
+                sum: want(Statistic::Sum),
+                minimum: want(Statistic::Minimum),
+                maximum: want(Statistic::Maximum),
                 extended_statistics: extended
                     .iter()
                     .filter_map(|(name, e)| self.extended(e, i).map(|v| (name.clone(), v)))

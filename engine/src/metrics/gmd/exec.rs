@@ -69,11 +69,7 @@ impl StatSpec {
             return None;
         }
         match self {
-            StatSpec::Basic(Statistic::SampleCount) => Some(a.count),
-            StatSpec::Basic(Statistic::Sum) => Some(a.sum),
-            StatSpec::Basic(Statistic::Average) => Some(a.sum / a.count),
-            StatSpec::Basic(Statistic::Minimum) => Some(a.min),
-            StatSpec::Basic(Statistic::Maximum) => Some(a.max),
+            StatSpec::Basic(s) => Some(a.statistic(*s)),
             StatSpec::Extended(e) => b.extended(e, k),
         }
     }
