@@ -10,6 +10,9 @@
 #   answer checked against the generator (client round trip, median; Stratus asks q3/q4 both
 #   as Metrics Insights and as SEARCH)
 #   VmHWM of the server                                          -> peak RSS
+# and, for Stratus (unless --no-restart), a crash-restart phase on a fresh data dir: ingest the
+# same data, kill -9 the server, start it again on that dir and time it from exec to its
+# listening line (WAL replay included; the replay rate is read from its "engine recovered" log),
 # and prints medians over the rounds as a markdown table (also written to bench/results/).
 # A query that fails or answers wrong is reported (table and "Query failures") without
 # stopping the run.
@@ -17,6 +20,7 @@
 # Usage: bench/scripts/side_by_side.sh [--hosts 100] [--hours 24] [--rounds 3]
 #          [--shapes "tsbs round2 float"] [--query-shapes "tsbs"] [--streams 4]
 #          [--form bulk|datums] [--seed 1] [--targets "stratus vm"] [--skip-build] [--keep]
+#          [--no-restart]
 set -euo pipefail
 
 HOSTS=100
@@ -30,8 +34,9 @@ SEED=1
 TARGETS="stratus vm"
 SKIP_BUILD=0
 KEEP=0
+RESTART=1
 
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -46,6 +51,7 @@ while [[ $# -gt 0 ]]; do
     --targets) TARGETS="$2"; shift 2 ;;
     --skip-build) SKIP_BUILD=1; shift ;;
     --keep) KEEP=1; shift ;;
+    --no-restart) RESTART=0; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -241,23 +247,68 @@ measure() {
   log "$target $shape r$round: $(calc "$bytes / $SAMPLES") B/sample, HWM $(calc "$(hwm_kb "$pid") / 1024") MiB"
 }
 
+# start_stratus RUNDIR DATADIR -> sets SPID and SGRPC; the server's output goes to RUNDIR/server.{out,err}
+start_stratus() {
+  local run=$1 data=$2 i
+  : >"$run/server.out"; : >"$run/server.err"
+  "$STRATUS" serve --data-dir "$data" --grpc-addr 127.0.0.1:0 --http-addr 127.0.0.1:0 \
+    --raw-retention forever >"$run/server.out" 2>"$run/server.err" &
+  SPID=$!
+  PIDS+=("$SPID")
+  SGRPC=""
+  for ((i = 0; i < 6000; i++)); do
+    SGRPC="$(sed -n 's/.*stratus listening grpc=\([^ ]*\).*/\1/p' "$run/server.out" | head -1)"
+    [[ -n "$SGRPC" ]] && break
+    kill -0 "$SPID" 2>/dev/null || { cat "$run/server.err" >&2; die "stratus exited at start-up"; }
+    sleep 0.01
+  done
+  [[ -n "$SGRPC" ]] || { cat "$run/server.err" >&2; die "stratus did not print its listening line in 60 s"; }
+}
+
 run_stratus() {
   local shape=$1 round=$2 run="$WORK/stratus-$1-$2"
   mkdir -p "$run"
-  "$STRATUS" serve --data-dir "$run/data" --grpc-addr 127.0.0.1:0 --http-addr 127.0.0.1:0 \
-    --raw-retention forever >"$run/server.out" 2>"$run/server.err" &
-  local pid=$!
-  PIDS+=("$pid")
-  local grpc="" i
-  for ((i = 0; i < 300; i++)); do
-    grpc="$(sed -n 's/.*stratus listening grpc=\([^ ]*\).*/\1/p' "$run/server.out" | head -1)"
-    [[ -n "$grpc" ]] && break
-    kill -0 "$pid" 2>/dev/null || { cat "$run/server.err" >&2; die "stratus exited at start-up"; }
-    sleep 0.1
-  done
-  [[ -n "$grpc" ]] || { cat "$run/server.err" >&2; die "stratus did not print its listening line"; }
-  measure stratus "$shape" "$round" "$pid" "http://$grpc" "$run/data" "$run"
-  stop_pid "$pid"
+  start_stratus "$run" "$run/data"
+  measure stratus "$shape" "$round" "$SPID" "http://$SGRPC" "$run/data" "$run"
+  stop_pid "$SPID"
+  [[ $KEEP -eq 1 ]] || rm -rf "$run/data"
+}
+
+# run_restart SHAPE ROUND: ingest into a fresh Stratus, kill -9 it, time the restart on its dir.
+run_restart() {
+  local shape=$1 round=$2 run="$WORK/restart-$1-$2"
+  mkdir -p "$run/first" "$run/second"
+  start_stratus "$run/first" "$run/data"
+  if ! bg_wait timeout 7200 "$LOADGEN" --target stratus --endpoint "http://$SGRPC" --hosts "$HOSTS" --hours "$HOURS" \
+      --seed "$SEED" --end-ms "$END_MS" --shape "$shape" --streams "$STREAMS" --form "$FORM" --no-progress \
+      >"$run/ingest.json" 2>"$run/ingest.err"; then
+    cat "$run/ingest.err" >&2; die "stratus ingest failed (restart phase, $shape, round $round)"
+  fi
+  kill -KILL "$SPID"; wait "$SPID" 2>/dev/null || true
+  sync
+  local t0 t1 line wal_samples elapsed_ms replay_ms
+  t0=$(date +%s.%N)
+  start_stratus "$run/second" "$run/data"
+  t1=$(date +%s.%N)
+  line=$(grep -m1 'engine recovered' "$run/second/server.err" || true)
+  wal_samples=$(sed -n 's/.*wal_samples=\([0-9]*\).*/\1/p' <<<"$line")
+  elapsed_ms=$(sed -n 's/.*elapsed_ms=\([0-9]*\).*/\1/p' <<<"$line")
+  replay_ms=$(sed -n 's/.*replay_ms=\([0-9]*\).*/\1/p' <<<"$line")
+  record stratus "$shape" "$round" restart_s "$(calc "$t1 - $t0")"
+  if [[ -n "$wal_samples" && -n "$replay_ms" && -n "$elapsed_ms" ]]; then
+    record stratus "$shape" "$round" replay_samples "$wal_samples"
+    record stratus "$shape" "$round" recovery_s "$(calc "$elapsed_ms / 1000")"
+    record stratus "$shape" "$round" replay_per_s "$(calc "$wal_samples * 1000 / ($replay_ms > 0 ? $replay_ms : 1)")"
+  fi
+  # Serving means answering: one q1 against the restarted server, checked against the generator.
+  if ! bg_wait timeout 600 "$LOADGEN" query --target stratus --endpoint "http://$SGRPC" --hosts "$HOSTS" --hours "$HOURS" \
+      --seed "$SEED" --end-ms "$END_MS" --shape "$shape" --queries q1 >"$run/query.json" 2>"$run/query.err" ||
+      grep -q '"error"' "$run/query.json"; then
+    printf 'stratus %s r%s restart: q1 after restart failed: %s\n' "$shape" "$round" "$(tr '\n' ' ' <"$run/query.err" "$run/query.json")" >>"$FAILURES"
+  fi
+  log "stratus $shape r$round: restart after kill -9 served in $(calc "$t1 - $t0") s, replayed ${wal_samples:-?} samples in ${replay_ms:-?} ms (engine open ${elapsed_ms:-?} ms)"
+  stop_pid "$SPID"
+  [[ $KEEP -eq 1 ]] || rm -rf "$run/data"
 }
 
 run_vm() {
@@ -307,6 +358,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
         *) die "unknown target $target" ;;
       esac
     done
+    if [[ $RESTART -eq 1 && " $TARGETS " == *" stratus "* ]]; then run_restart "$shape" "$round"; fi
   done
 done
 ELAPSED=$(( $(date +%s) - STARTED ))
@@ -369,6 +421,12 @@ REPORT="$WORK/report.md"
     fi
     echo "| $shape | peak RSS (VmHWM) | $(fmt "$s_rss" mib) | $(fmt "$v_rss" mib) | $(ratio "$s_rss" "$v_rss") | ≤ ½ VM | $(verdict "$r_rss" "<=" 0.5) |"
     echo "| $shape | q1 median round trip | $(fmt "$s_q1" ms) | $(fmt "$v_q1" ms) | $(ratio "$s_q1" "$v_q1") | ≤ ½ VM | $(verdict "$r_q1" "<=" 0.5) |"
+    s_rs=$(median stratus "$shape" restart_s); s_rp=$(median stratus "$shape" replay_per_s)
+    s_rn=$(median stratus "$shape" replay_samples)
+    if [[ -n "$s_rs" ]]; then
+      echo "| $shape | restart after kill -9: exec to serving | $(fmt "$s_rs" s) | | | ≤ 2 s | $(verdict "$s_rs" "<=" 2) |"
+      echo "| $shape | WAL replay samples/s ($(fmt "$s_rn" rate) samples replayed) | $(fmt "$s_rp" rate) | | | ≥ 10 M | $(verdict "$s_rp" ">=" 10000000) |"
+    fi
   done
   echo
   echo "Queries q2–q4 (median over rounds of each round's median round trip; Stratus q3/q4 asked two ways):"

@@ -184,8 +184,13 @@ impl Engine {
         let mut wal_cfg = WalConfig::new(dir.join("wal"));
         wal_cfg.segment_bytes = config.wal_segment_bytes;
         wal_cfg.durability = config.durability;
+        let opened = std::time::Instant::now();
         let (store, report) = Store::open(fs, clock, dir, store_cfg, wal_cfg)?;
+        let elapsed = opened.elapsed();
         tracing::info!(
+            elapsed_ms = elapsed.as_millis() as u64,
+            replay_ms = report.replay_time.as_millis() as u64,
+            replay_samples_per_s = (report.wal_samples as f64 / report.replay_time.as_secs_f64().max(1e-9)) as u64,
             blocks = report.blocks,
             obsolete_blocks_removed = report.obsolete_blocks_removed,
             wal_records = report.wal_records,

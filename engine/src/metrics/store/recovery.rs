@@ -13,6 +13,7 @@ use crate::durable::{self, Clock, FileSystem, ReplayError, Wal, WalConfig};
 use crate::error::{Error, Result};
 use crate::metrics::block::{self, BlockReader};
 use crate::metrics::head::Head;
+use crate::metrics::record::SampleBuf;
 use crate::metrics::record::{self, Record};
 use crate::metrics::series::{SampleClass, SeriesIndex, StreamId};
 
@@ -27,6 +28,8 @@ pub(crate) struct RecoveryReport {
     pub(crate) wal_samples: u64,
     pub(crate) torn_tails: usize,
     pub(crate) unknown_series_samples: u64,
+    /// Wall time of the WAL replay alone (reading, decoding and appending to the head).
+    pub(crate) replay_time: std::time::Duration,
 }
 
 impl Store {
@@ -76,49 +79,75 @@ impl Store {
         let replay_from = blocks.iter().map(|b| b.meta.wal_seq).max().unwrap_or(0);
         let next_block_id = blocks.iter().map(|b| b.meta.id + 1).max().unwrap_or(1);
 
-        // WAL replay into a fresh head.
+        // WAL replay into a fresh head. This thread reads, checks and decodes records and keeps
+        // the series index (definitions precede their samples in the log, so it stays in log
+        // order); one appender thread per head shard encodes the samples into the head, in log
+        // order within its shard (streams never span shards). Bounded queues keep memory flat.
         let head = Head::new(cfg.shards);
         let mut head_since = 0i64;
-        let replay = durable::replay(&*fs, &wal_dir, replay_from, |segment, payload| {
-            report.wal_records += 1;
-            match record::decode(payload) {
-                Ok(Record::SeriesDef { id, key }) => {
-                    if key.id() != id {
-                        return Err(format!("segment {segment}: series definition {id:?} does not match its key"));
-                    }
-                    index
-                        .register(id, &key, i64::MIN)
-                        .map_err(|o| format!("segment {segment}: stream id collision with {:?}", o.metric))?;
-                }
-                Ok(Record::Samples(groups)) => {
-                    let mut known: Vec<(StreamId, SampleClass, &_)> = Vec::with_capacity(groups.len());
-                    for (id, class, buf) in &groups {
-                        match index.get(*id) {
-                            Some(key) if key.class == *class => {
-                                if let Some(&max) = buf.ts.iter().max() {
-                                    index.touch(*id, max);
-                                }
-                                known.push((*id, *class, buf));
-                            }
-                            _ => report.unknown_series_samples += buf.len() as u64,
+        let replay_started = std::time::Instant::now();
+        let replay = std::thread::scope(|scope| {
+            let mut queues = Vec::with_capacity(head.shard_count());
+            for shard in 0..head.shard_count() {
+                let (tx, rx) = crossbeam_channel::bounded::<Vec<(StreamId, SampleClass, SampleBuf)>>(64);
+                let head = &head;
+                std::thread::Builder::new()
+                    .name(format!("stratus-replay-{shard}"))
+                    .spawn_scoped(scope, move || {
+                        for batch in rx {
+                            head.append_shard(shard, batch.iter().map(|(id, class, buf)| (*id, *class, buf)));
                         }
+                    })
+                    .map_err(|e| Error::io(&wal_dir, e))?;
+                queues.push(tx);
+            }
+            let mut per_shard: Vec<Vec<(StreamId, SampleClass, SampleBuf)>> = vec![Vec::new(); queues.len()];
+            durable::replay(&*fs, &wal_dir, replay_from, |segment, payload| {
+                report.wal_records += 1;
+                match record::decode(payload) {
+                    Ok(Record::SeriesDef { id, key }) => {
+                        if key.id() != id {
+                            return Err(format!("segment {segment}: series definition {id:?} does not match its key"));
+                        }
+                        index
+                            .register(id, &key, i64::MIN)
+                            .map_err(|o| format!("segment {segment}: stream id collision with {:?}", o.metric))?;
                     }
-                    for (id, class, buf) in known {
-                        report.wal_samples += buf.len() as u64;
-                        head.append_shard(head.shard_of(id), std::iter::once((id, class, buf)));
+                    Ok(Record::Samples(groups)) => {
+                        for (id, class, buf) in groups {
+                            match index.get(id) {
+                                Some(key) if key.class == class => {
+                                    if let Some(&max) = buf.ts.iter().max() {
+                                        index.touch(id, max);
+                                    }
+                                    report.wal_samples += buf.len() as u64;
+                                    per_shard[head.shard_of(id)].push((id, class, buf));
+                                }
+                                _ => report.unknown_series_samples += buf.len() as u64,
+                            }
+                        }
+                        for (shard, batch) in per_shard.iter_mut().enumerate() {
+                            if !batch.is_empty() {
+                                let full = std::mem::take(batch);
+                                // A closed queue means its appender panicked; the scope re-raises that.
+                                let _ = queues[shard].send(full);
+                            }
+                        }
+                        head_since = clock.now_ms();
                     }
-                    head_since = clock.now_ms();
+                    Err(e) => return Err(format!("segment {segment}: undecodable WAL record: {e}")),
                 }
-                Err(e) => return Err(format!("segment {segment}: undecodable WAL record: {e}")),
-            }
-            Ok(())
-        })
-        .map_err(|e| match e {
-            ReplayError::Callback { segment, offset, error } => {
-                Error::corruption(wal_dir.join(durable::segment_file_name(segment)), offset, error)
-            }
-            ReplayError::Wal(e) => Error::Wal(e),
+                Ok(())
+            })
+            .map_err(|e| match e {
+                ReplayError::Callback { segment, offset, error } => {
+                    Error::corruption(wal_dir.join(durable::segment_file_name(segment)), offset, error)
+                }
+                ReplayError::Wal(e) => Error::Wal(e),
+            })
+            // Dropping `queues` here ends the appenders; the scope joins them before returning.
         })?;
+        report.replay_time = replay_started.elapsed();
         report.torn_tails = replay.torn.len();
         if report.unknown_series_samples > 0 {
             tracing::warn!(samples = report.unknown_series_samples, "WAL samples of undefined series skipped");
