@@ -28,6 +28,7 @@ mod config;
 mod convert;
 mod grpc;
 mod http;
+mod memory;
 mod serve;
 mod status;
 mod telemetry;

@@ -73,6 +73,9 @@ pub async fn run_with_listeners(
         }
     };
     let registry = Arc::new(Registry::new());
+    // Dropped when `run_with_listeners` returns, which ends the trimmer.
+    let (_trim_stop, trim_rx) = std::sync::mpsc::channel::<()>();
+    crate::memory::spawn_trimmer(trim_rx, std::time::Duration::from_secs(1));
 
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<MetricsServiceServer<MetricsApi>>().await;

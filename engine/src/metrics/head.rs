@@ -35,10 +35,22 @@ impl StreamHead {
         StreamHead { class, open: SampleBuf::default(), chunks: Vec::new() }
     }
 
+    /// Appends `buf`, cutting a chunk each time the open buffer holds [`HEAD_CHUNK_SAMPLES`].
+    /// The open buffer is allocated once at exactly that size, so a stream's uncompressed
+    /// memory is bounded by it whatever the request sizes (a batch of 180 samples appended to
+    /// 200 would otherwise grow every column to 512).
     fn push(&mut self, buf: &SampleBuf) {
-        self.open.extend(buf, self.class);
-        while self.open.len() >= HEAD_CHUNK_SAMPLES {
-            self.cut();
+        let mut from = 0;
+        while from < buf.len() {
+            if self.open.ts.capacity() < HEAD_CHUNK_SAMPLES {
+                self.open.reserve_exact(HEAD_CHUNK_SAMPLES - self.open.len(), self.class);
+            }
+            let take = HEAD_CHUNK_SAMPLES.saturating_sub(self.open.len()).max(1).min(buf.len() - from);
+            self.open.extend_range(buf, from..from + take, self.class);
+            from += take;
+            if self.open.len() >= HEAD_CHUNK_SAMPLES {
+                self.cut();
+            }
         }
     }
 
@@ -163,7 +175,16 @@ impl Head {
     /// Swaps every shard's state out. Caller holds the engine's write barrier, so no append
     /// is in flight and the WAL position matches the swapped state exactly.
     pub(crate) fn freeze(&self) -> FrozenHead {
-        let shards: Vec<ShardState> = self.shards.iter().map(|s| std::mem::take(&mut *s.lock())).collect();
+        let mut shards: Vec<ShardState> = self.shards.iter().map(|s| std::mem::take(&mut *s.lock())).collect();
+        // Compress what the open buffers hold and free them: a frozen head lives until its
+        // block is written, and holding two generations of uncompressed buffers (the frozen
+        // one and the new head's) was the largest part of the peak memory at 10,000 streams.
+        for st in &mut shards {
+            for s in st.streams.values_mut() {
+                s.cut();
+                s.open = SampleBuf::default();
+            }
+        }
         let samples = self.samples.swap(0, Ordering::Relaxed);
         FrozenHead { shards, samples }
     }

@@ -56,6 +56,22 @@ impl SampleBuf {
         }
     }
 
+    /// Appends samples `range` of `other` (same class).
+    pub(crate) fn extend_range(&mut self, other: &SampleBuf, range: std::ops::Range<usize>, class: SampleClass) {
+        self.ts.extend_from_slice(&other.ts[range.clone()]);
+        for c in 0..Self::columns(class) {
+            self.cols[c].extend_from_slice(&other.cols[c][range.clone()]);
+        }
+    }
+
+    /// Makes room for exactly `n` more samples in the columns `class` uses.
+    pub(crate) fn reserve_exact(&mut self, n: usize, class: SampleClass) {
+        self.ts.reserve_exact(n);
+        for c in 0..Self::columns(class) {
+            self.cols[c].reserve_exact(n);
+        }
+    }
+
     pub(crate) fn clear(&mut self) {
         self.ts.clear();
         for c in &mut self.cols {
