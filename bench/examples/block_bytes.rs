@@ -33,11 +33,8 @@ fn main() {
             ..EngineConfig::default()
         };
         let engine = Engine::open(dir.path(), cfg).expect("open");
-        let host_dims: Vec<Vec<Dimension>> = w
-            .hosts()
-            .iter()
-            .map(|h| h.dimensions().map(|(n, v)| Dimension::new(n, v)).collect())
-            .collect();
+        let host_dims: Vec<Vec<Dimension>> =
+            w.hosts().iter().map(|h| h.dimensions().map(|(n, v)| Dimension::new(n, v)).collect()).collect();
         for phase in w.phases() {
             for batch in &phase.batches {
                 let series = batch

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::metrics::block::{BlockReader, BlockStream, BlockWriter};
-use crate::metrics::chunk::{self, BLOCK_CHUNK_SAMPLES};
+use crate::metrics::chunk;
 use crate::metrics::enc::{Cursor, put_uvarint};
 use crate::metrics::extended;
 use crate::metrics::frame::PeriodAgg;
@@ -156,7 +156,7 @@ impl Store {
                 let (Some(key), false) = (key, buckets.is_empty()) else { continue };
                 let rows: Vec<(i64, RollupBucket)> = buckets.into_iter().collect();
                 let mut encoded = Vec::new();
-                for part in rows.chunks(BLOCK_CHUNK_SAMPLES) {
+                for part in chunk::block_chunk_ranges(rows.len()).map(|r| &rows[r]) {
                     let mut buf = SampleBuf::default();
                     let mut blob = Vec::new();
                     for (t, b) in part {

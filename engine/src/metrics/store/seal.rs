@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use crate::error::{Error, Result};
 use crate::metrics::block::{BlockReader, BlockWriter};
-use crate::metrics::chunk::{self, BLOCK_CHUNK_SAMPLES};
+use crate::metrics::chunk;
 use crate::metrics::compact::{self, BlockInfo};
 use crate::metrics::head::FrozenHead;
 use crate::metrics::record::SampleBuf;
@@ -131,8 +131,8 @@ impl Store {
             all.sort(class);
             let mut encoded = Vec::new();
             let mut part = SampleBuf::default();
-            for start in (0..all.len()).step_by(BLOCK_CHUNK_SAMPLES) {
-                let end = (start + BLOCK_CHUNK_SAMPLES).min(all.len());
+            for range in chunk::block_chunk_ranges(all.len()) {
+                let (start, end) = (range.start, range.end);
                 part.clear();
                 for i in start..end {
                     push_index(&mut part, &all, i, class);
