@@ -23,7 +23,7 @@ pub(crate) const BLOCK_CHUNK_SAMPLES: usize = 4096;
 /// per-chunk costs for few samples.
 pub(crate) fn block_chunk_ranges(n: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
     let chunks = n.div_ceil(BLOCK_CHUNK_SAMPLES);
-    let (base, extra) = if chunks == 0 { (0, 0) } else { (n / chunks, n % chunks) };
+    let (base, extra) = (n.checked_div(chunks).unwrap_or(0), n.checked_rem(chunks).unwrap_or(0));
     (0..chunks).scan(0, move |start, i| {
         let len = base + usize::from(i < extra);
         let r = *start..*start + len;
