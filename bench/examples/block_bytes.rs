@@ -91,6 +91,13 @@ fn main() {
         );
         engine.close().expect("close");
     }
+    // Peak resident set of this process (generator included; one shape per run to compare).
+    if let Some(hwm) = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
+    {
+        println!("{hwm}");
+    }
 }
 
 /// Sum of the index sections of the block files in `dir` (footer: u64 index offset, u64 index

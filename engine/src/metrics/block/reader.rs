@@ -29,6 +29,8 @@ pub(crate) struct BlockReader {
     pub(crate) meta: BlockMeta,
     pub(crate) bytes_len: u64,
     pub(crate) streams: HashMap<StreamId, BlockStream>,
+    /// The whole file (mapped), for releasing pages a compaction has consumed.
+    pub(crate) file: ReadOnlyBytes,
 }
 
 impl BlockReader {
@@ -109,7 +111,12 @@ impl BlockReader {
             Ok((meta, streams))
         };
         let (meta, streams) = parse().map_err(|e| corrupt(index_off as usize, &format!("index: {e}")))?;
-        Ok(BlockReader { path: path.to_path_buf(), meta, bytes_len: len as u64, streams })
+        Ok(BlockReader { path: path.to_path_buf(), meta, bytes_len: len as u64, streams, file })
+    }
+
+    /// Byte offset just past the last chunk (and sketch blob) of `stream` in this file.
+    pub(crate) fn stream_end(stream: &BlockStream) -> usize {
+        stream.sketches.iter().map(|&(start, len)| start + len).max().unwrap_or(0)
     }
 
     /// Verifies a block chunk's CRC (over the chunk and, in rollup blocks, the sketch blob

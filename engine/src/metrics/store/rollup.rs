@@ -144,6 +144,7 @@ impl Store {
             let mut sids: Vec<StreamId> = inputs.iter().flat_map(|b| b.streams.keys().copied()).collect();
             sids.sort_unstable();
             sids.dedup();
+            let mut release = super::seal::ConsumedInputs::new(&inputs);
             for sid in sids {
                 let mut buckets: BTreeMap<i64, RollupBucket> = BTreeMap::new();
                 let mut key = None;
@@ -181,6 +182,7 @@ impl Store {
                     &key,
                     encoded.iter().map(|(a, b, n, c, s)| (*a, *b, *n, c.as_slice(), s.as_slice())),
                 )?;
+                release.consumed(sid);
             }
             let wal_seq = inputs.iter().map(|b| b.meta.wal_seq).max().unwrap_or(0);
             let meta = w.finish(0, wal_seq, ids.clone(), target)?;
