@@ -351,3 +351,76 @@ fn overload_is_throttling_not_memory_growth() {
     engine.flush(false).unwrap();
     engine.put_metric_data(&tenant, &batch(30)).unwrap().ticket.wait().unwrap();
 }
+
+/// A full-precision value for (stream, sample), deterministic and spread over all mantissa bits.
+fn noisy(stream: u64, j: u64) -> f64 {
+    let mut x = stream.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ j.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x ^= x >> 31;
+    x = x.wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^= x >> 29;
+    (x >> 11) as f64 / (1u64 << 53) as f64 * 1000.0 - 200.0
+}
+
+#[test]
+fn compaction_of_megabytes_reads_back_bit_exact() {
+    // Two blocks of a few MiB each (full-precision floats): large enough that compaction
+    // releases consumed input pages several times while it merges them.
+    const STREAMS: u64 = 200;
+    const SAMPLES: u64 = 4000;
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(NOW));
+    let engine = open(dir.path(), &clock);
+    let t = |j: u64| NOW - 6 * 3_600_000 + j as i64 * 5_000;
+    let metric = |s: u64| MetricKey::new("Big", "m", vec![Dimension::new("host", format!("h{s}"))]);
+    for half in [0..SAMPLES / 2, SAMPLES / 2..SAMPLES] {
+        let series = (0..STREAMS)
+            .map(|s| SeriesBatch {
+                metric_name: "m".into(),
+                dimensions: metric(s).dimensions,
+                unit: Unit::None,
+                resolution: Resolution::High,
+                timestamps_ms: half.clone().map(t).collect(),
+                values: half.clone().map(|j| noisy(s, j)).collect(),
+            })
+            .collect();
+        let req = PutMetricData { namespace: "Big".into(), metric_data: vec![], series };
+        engine.put_metric_data(&Tenant::default(), &req).unwrap().ticket.wait().unwrap();
+        engine.flush(false).unwrap();
+    }
+    assert_eq!(engine.stats().blocks, 2);
+    let before = engine.flush(true).unwrap();
+    assert_eq!((before.blocks, before.samples_on_disk), (1, STREAMS * SAMPLES));
+    assert!(before.block_bytes > 4 << 20, "{before:?}");
+    for s in 0..STREAMS {
+        let q = StatisticsQuery {
+            key: metric(s),
+            start_ms: t(0),
+            end_ms: t(SAMPLES),
+            period_s: 60,
+            statistics: vec![Statistic::SampleCount, Statistic::Minimum, Statistic::Maximum],
+            extended_statistics: Vec::new(),
+            unit: None,
+        };
+        let got = engine.get_metric_statistics(&Tenant::default(), &q).unwrap().datapoints;
+        let mut want: std::collections::BTreeMap<i64, (f64, f64, f64)> = Default::default();
+        for j in 0..SAMPLES {
+            let v = noisy(s, j);
+            let b = want.entry(t(j) - (t(j) - t(0)).rem_euclid(60_000)).or_insert((0.0, f64::MAX, f64::MIN));
+            *b = (b.0 + 1.0, b.1.min(v), b.2.max(v));
+        }
+        let got: Vec<_> = got
+            .iter()
+            .map(|d| (d.timestamp_ms, (d.sample_count.unwrap(), d.minimum.unwrap(), d.maximum.unwrap())))
+            .collect();
+        let want: Vec<_> = want.into_iter().collect();
+        assert_eq!(got.len(), want.len(), "stream {s}");
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!(g.0, w.0);
+            assert_eq!(
+                (g.1.0, g.1.1.to_bits(), g.1.2.to_bits()),
+                (w.1.0, w.1.1.to_bits(), w.1.2.to_bits()),
+                "stream {s}"
+            );
+        }
+    }
+}

@@ -54,6 +54,30 @@ impl ReadOnlyBytes {
     pub fn is_mapped(&self) -> bool {
         matches!(*self.backing, Backing::Mmap(_))
     }
+
+    /// Tells the kernel that `range` (of this window) will not be read again soon: its pages
+    /// leave the process's resident set (they stay in the page cache) and the next read of them
+    /// faults them back in from the file, unchanged. A no-op for owned buffers, for a range out
+    /// of bounds, and if the kernel refuses. Used by compaction to keep its memory bounded while
+    /// it reads inputs front to back.
+    #[allow(unsafe_code)]
+    pub fn release(&self, range: Range<usize>) {
+        if range.start >= range.end || range.end > self.len {
+            return;
+        }
+        if let Backing::Mmap(m) = &*self.backing {
+            // SAFETY: the map is a read-only shared mapping of an immutable file
+            // (`memmap2::Mmap::map`, see `durable::fs::map_file`). MADV_DONTNEED on such a
+            // mapping only drops page table entries: later reads of the range fault in the
+            // file's bytes again, which are the same bytes, so every outstanding `&[u8]` into the
+            // map keeps reading exactly what it read before. (The hazard the flag carries —
+            // private or anonymous pages reading back as zeros or stale — does not apply to a
+            // shared file mapping that nobody writes.)
+            let _ = unsafe {
+                m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, self.start + range.start, range.len())
+            };
+        }
+    }
 }
 
 impl From<Vec<u8>> for ReadOnlyBytes {
@@ -105,5 +129,28 @@ mod tests {
         let reversed = b.slice(3..2);
         assert!(reversed.is_none());
         assert_eq!(format!("{b:?}"), "ReadOnlyBytes { len: 6, mapped: false }");
+        b.release(0..6);
+        b.release(4..4);
+        b.release(0..7);
+        assert_eq!(&*b, b"abcdef");
+    }
+
+    #[test]
+    fn released_map_pages_read_back_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let data: Vec<u8> = (0..3 * 4096 + 100).map(|i| (i * 7 % 251) as u8).collect();
+        std::fs::write(&path, &data).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        #[allow(unsafe_code)]
+        // SAFETY: the test's own file, not modified while mapped.
+        let map = unsafe { Mmap::map(&file).unwrap() };
+        let b = ReadOnlyBytes::from(map);
+        let w = b.slice(100..data.len()).unwrap();
+        assert_eq!(&*w, &data[100..]);
+        w.release(0..w.len());
+        w.release(5000..9000);
+        assert_eq!(&*b, data.as_slice());
+        assert_eq!(&*w, &data[100..]);
     }
 }

@@ -13,8 +13,9 @@ pub(crate) use writer::BlockWriter;
 
 pub(crate) const MAGIC: &[u8; 8] = b"STRBLK01";
 pub(crate) const FOOTER_MAGIC: &[u8; 8] = b"STRBLKFT";
-/// Version written. Version 1 (no tier, no sketch references) stays readable.
-pub(crate) const FORMAT_VERSION: u32 = 2;
+/// Version written: 3 (string table, varint chunk entries). Versions 1 (no tier, no sketch
+/// references) and 2 (fixed-width index) stay readable.
+pub(crate) const FORMAT_VERSION: u32 = 3;
 pub(crate) const HEADER_LEN: usize = 16;
 pub(crate) const FOOTER_LEN: usize = 32;
 

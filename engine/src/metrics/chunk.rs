@@ -14,8 +14,23 @@ use super::series::SampleClass;
 
 /// Samples per head chunk before it is cut and compressed.
 pub(crate) const HEAD_CHUNK_SAMPLES: usize = 240;
-/// Samples per chunk written by compaction.
-pub(crate) const BLOCK_CHUNK_SAMPLES: usize = 1024;
+/// Most samples per chunk written by compaction and rollups (the codec's flat encodings allow
+/// up to 65,536; a query decodes whole chunks, so bigger than the bytes need costs reads).
+pub(crate) const BLOCK_CHUNK_SAMPLES: usize = 4096;
+
+/// Splits `n` samples into the fewest chunks of at most [`BLOCK_CHUNK_SAMPLES`], of equal
+/// sizes (differing by at most one), so no stream ends in a short chunk that pays the fixed
+/// per-chunk costs for few samples.
+pub(crate) fn block_chunk_ranges(n: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+    let chunks = n.div_ceil(BLOCK_CHUNK_SAMPLES);
+    let (base, extra) = (n.checked_div(chunks).unwrap_or(0), n.checked_rem(chunks).unwrap_or(0));
+    (0..chunks).scan(0, move |start, i| {
+        let len = base + usize::from(i < extra);
+        let r = *start..*start + len;
+        *start += len;
+        Some(r)
+    })
+}
 
 /// Encodes `buf` (already sorted by time) as one chunk.
 pub(crate) fn encode(class: SampleClass, buf: &SampleBuf, out: &mut Vec<u8>) {
@@ -90,4 +105,22 @@ pub(crate) struct ChunkMeta {
     pub(crate) max_t: i64,
     pub(crate) samples: u32,
     pub(crate) bytes: ChunkBytes,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BLOCK_CHUNK_SAMPLES, block_chunk_ranges};
+
+    #[test]
+    fn block_chunks_are_few_and_even() {
+        for n in [0, 1, 2, 1000, 4095, 4096, 4097, 8640, 12_288, 100_000] {
+            let r: Vec<_> = block_chunk_ranges(n).collect();
+            assert_eq!(r.len(), n.div_ceil(BLOCK_CHUNK_SAMPLES), "n {n}");
+            assert_eq!(r.iter().map(|r| r.len()).sum::<usize>(), n);
+            assert!(r.windows(2).all(|w| w[0].end == w[1].start));
+            assert!(r.iter().all(|r| !r.is_empty() && r.len() <= BLOCK_CHUNK_SAMPLES));
+            let (lo, hi) = (r.iter().map(|r| r.len()).min(), r.iter().map(|r| r.len()).max());
+            assert!(hi.zip(lo).is_none_or(|(h, l)| h - l <= 1), "n {n}: {r:?}");
+        }
+    }
 }

@@ -73,15 +73,27 @@ impl StreamKey {
     }
 
     pub(crate) fn decode(c: &mut Cursor<'_>) -> Result<StreamKey, DecodeError> {
-        let account = c.str()?.to_owned();
-        let region = c.str()?.to_owned();
-        let namespace = c.str()?.to_owned();
-        let metric_name = c.str()?.to_owned();
+        Self::decode_with(c, |c| c.str())
+    }
+
+    /// Decodes a key laid out as the canonical encoding, with each string read by `str`
+    /// (block format v3 stores string table references instead of the strings).
+    pub(crate) fn decode_with<'a>(
+        c: &mut Cursor<'a>,
+        mut str: impl FnMut(&mut Cursor<'a>) -> Result<&'a str, DecodeError>,
+    ) -> Result<StreamKey, DecodeError> {
+        let account = str(c)?.to_owned();
+        let region = str(c)?.to_owned();
+        let namespace = str(c)?.to_owned();
+        let metric_name = str(c)?.to_owned();
         let n = c.u8()?;
+        if n > 30 {
+            return Err(DecodeError::Invalid("dimension count"));
+        }
         let mut dimensions = Vec::with_capacity(usize::from(n));
         for _ in 0..n {
-            let name = c.str()?.to_owned();
-            let value = c.str()?.to_owned();
+            let name = str(c)?.to_owned();
+            let value = str(c)?.to_owned();
             dimensions.push(Dimension { name, value });
         }
         let unit = Unit::from_tag(c.u8()?).ok_or(DecodeError::Invalid("unit tag"))?;
@@ -116,14 +128,20 @@ impl StreamKeyRef<'_> {
     /// dimension count u8, each dimension's name and value (sorted by name), unit tag u8, class
     /// tag u8, storage resolution in seconds u8 (1 or 60).
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
-        put_str(out, &self.tenant.account);
-        put_str(out, &self.tenant.region);
-        put_str(out, self.namespace);
-        put_str(out, self.metric_name);
+        self.encode_with(out, put_str);
+    }
+
+    /// The canonical layout with each string written by `str` (block format v3 writes string
+    /// table references).
+    pub(crate) fn encode_with(&self, out: &mut Vec<u8>, mut str: impl FnMut(&mut Vec<u8>, &str)) {
+        str(out, &self.tenant.account);
+        str(out, &self.tenant.region);
+        str(out, self.namespace);
+        str(out, self.metric_name);
         put_u8(out, self.dimensions.len() as u8);
         for d in self.dimensions {
-            put_str(out, &d.name);
-            put_str(out, &d.value);
+            str(out, &d.name);
+            str(out, &d.value);
         }
         put_u8(out, self.unit.tag());
         put_u8(out, self.class as u8);

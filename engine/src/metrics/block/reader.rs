@@ -29,6 +29,8 @@ pub(crate) struct BlockReader {
     pub(crate) meta: BlockMeta,
     pub(crate) bytes_len: u64,
     pub(crate) streams: HashMap<StreamId, BlockStream>,
+    /// The whole file (mapped), for releasing pages a compaction has consumed.
+    pub(crate) file: ReadOnlyBytes,
 }
 
 impl BlockReader {
@@ -98,58 +100,23 @@ impl BlockReader {
                     return Err(DecodeError::Invalid("tier"));
                 }
             }
-            let entry_len = if version >= 2 { 40 } else { 36 };
-            let ns = c.u32()?;
-            let mut streams = HashMap::with_capacity((ns as usize).min(index.len() / 16));
-            for _ in 0..ns {
-                let klen = c.u32()? as usize;
-                let kbytes = c.bytes(klen)?;
-                let key = StreamKey::decode(&mut Cursor::new(kbytes))?;
-                let id = StreamId(c.u64()?);
-                if key.id() != id {
-                    return Err(DecodeError::Invalid("stream id does not match its key"));
-                }
-                let nc = c.u32()? as usize;
-                if nc > c.remaining() / entry_len {
-                    return Err(DecodeError::Invalid("chunk count"));
-                }
-                let mut chunks = Vec::with_capacity(nc);
-                let mut sketches = Vec::with_capacity(nc);
-                for _ in 0..nc {
-                    let off = c.u64()?;
-                    let clen = c.u32()?;
-                    let min_t = c.i64()?;
-                    let max_t = c.i64()?;
-                    let samples = c.u32()?;
-                    let crc = c.u32()?;
-                    let slen = if version >= 2 { c.u32()? } else { 0 };
-                    let end = off
-                        .checked_add(u64::from(clen))
-                        .and_then(|e| e.checked_add(u64::from(slen)))
-                        .ok_or(DecodeError::Invalid("chunk range"))?;
-                    if off < HEADER_LEN as u64 || end > data_end as u64 || min_t > max_t {
-                        return Err(DecodeError::Invalid("chunk range"));
-                    }
-                    if meta.tier == 0 && slen != 0 {
-                        return Err(DecodeError::Invalid("sketch blob in a raw block"));
-                    }
-                    sketches.push(((off + u64::from(clen)) as usize, slen as usize));
-                    chunks.push(ChunkMeta {
-                        min_t,
-                        max_t,
-                        samples,
-                        bytes: ChunkBytes::Block { file: file.clone(), start: off as usize, len: clen as usize, crc },
-                    });
-                }
-                streams.insert(id, BlockStream { key: Arc::new(key), chunks, sketches });
-            }
+            let streams = if version >= 3 {
+                parse_streams_v3(&mut c, &meta, &file, data_end)?
+            } else {
+                parse_streams_v2(&mut c, &meta, &file, data_end, version)?
+            };
             if !c.is_empty() {
                 return Err(DecodeError::Invalid("trailing bytes in index"));
             }
             Ok((meta, streams))
         };
         let (meta, streams) = parse().map_err(|e| corrupt(index_off as usize, &format!("index: {e}")))?;
-        Ok(BlockReader { path: path.to_path_buf(), meta, bytes_len: len as u64, streams })
+        Ok(BlockReader { path: path.to_path_buf(), meta, bytes_len: len as u64, streams, file })
+    }
+
+    /// Byte offset just past the last chunk (and sketch blob) of `stream` in this file.
+    pub(crate) fn stream_end(stream: &BlockStream) -> usize {
+        stream.sketches.iter().map(|&(start, len)| start + len).max().unwrap_or(0)
     }
 
     /// Verifies a block chunk's CRC (over the chunk and, in rollup blocks, the sketch blob
@@ -163,4 +130,156 @@ impl BlockReader {
         }
         Ok(())
     }
+}
+
+/// Stream table of format v1 and v2: full keys, stream ids, fixed-width chunk entries with
+/// absolute offsets (36 bytes in v1, 40 in v2, which adds the sketch blob length).
+fn parse_streams_v2(
+    c: &mut Cursor<'_>,
+    meta: &BlockMeta,
+    file: &ReadOnlyBytes,
+    data_end: usize,
+    version: u32,
+) -> Result<HashMap<StreamId, BlockStream>, DecodeError> {
+    let entry_len = if version >= 2 { 40 } else { 36 };
+    let ns = c.u32()?;
+    let mut streams = HashMap::with_capacity((ns as usize).min(c.remaining() / 16));
+    for _ in 0..ns {
+        let klen = c.u32()? as usize;
+        let kbytes = c.bytes(klen)?;
+        let key = StreamKey::decode(&mut Cursor::new(kbytes))?;
+        let id = StreamId(c.u64()?);
+        if key.id() != id {
+            return Err(DecodeError::Invalid("stream id does not match its key"));
+        }
+        let nc = c.u32()? as usize;
+        if nc > c.remaining() / entry_len {
+            return Err(DecodeError::Invalid("chunk count"));
+        }
+        let mut chunks = Vec::with_capacity(nc);
+        let mut sketches = Vec::with_capacity(nc);
+        for _ in 0..nc {
+            let off = c.u64()?;
+            let clen = c.u32()?;
+            let min_t = c.i64()?;
+            let max_t = c.i64()?;
+            let samples = c.u32()?;
+            let crc = c.u32()?;
+            let slen = if version >= 2 { c.u32()? } else { 0 };
+            let end = off
+                .checked_add(u64::from(clen))
+                .and_then(|e| e.checked_add(u64::from(slen)))
+                .ok_or(DecodeError::Invalid("chunk range"))?;
+            if off < HEADER_LEN as u64 || end > data_end as u64 || min_t > max_t {
+                return Err(DecodeError::Invalid("chunk range"));
+            }
+            if meta.tier == 0 && slen != 0 {
+                return Err(DecodeError::Invalid("sketch blob in a raw block"));
+            }
+            sketches.push(((off + u64::from(clen)) as usize, slen as usize));
+            chunks.push(ChunkMeta {
+                min_t,
+                max_t,
+                samples,
+                bytes: ChunkBytes::Block { file: file.clone(), start: off as usize, len: clen as usize, crc },
+            });
+        }
+        streams.insert(id, BlockStream { key: Arc::new(key), chunks, sketches });
+    }
+    Ok(streams)
+}
+
+/// Stream table of format v3 (docs/format/block.md): a string table, keys as references into
+/// it, stream ids implied by the keys (strictly increasing), varint chunk entries whose offsets
+/// are implied by the lengths, chunks back to back from the header to the index.
+fn parse_streams_v3<'a>(
+    c: &mut Cursor<'a>,
+    meta: &BlockMeta,
+    file: &ReadOnlyBytes,
+    data_end: usize,
+) -> Result<HashMap<StreamId, BlockStream>, DecodeError> {
+    // Smallest encodings: a string is its length byte; a stream 4 references, the dimension
+    // count, 3 tags and a chunk count; a chunk entry 5 one-byte varints and a CRC.
+    const MIN_STREAM: usize = 9;
+    const MIN_CHUNK: usize = 9;
+    let ns = c.uvarint()?;
+    if ns > c.remaining() as u64 {
+        return Err(DecodeError::Invalid("string count"));
+    }
+    let mut strings = Vec::with_capacity(ns as usize);
+    for _ in 0..ns {
+        let len = c.uvarint()?;
+        if len > c.remaining() as u64 {
+            return Err(DecodeError::Truncated);
+        }
+        let b = c.bytes(len as usize)?;
+        strings.push(std::str::from_utf8(b).map_err(|_| DecodeError::Invalid("utf-8 string"))?);
+    }
+    let n_streams = c.uvarint()?;
+    if n_streams > (c.remaining() / MIN_STREAM) as u64 {
+        return Err(DecodeError::Invalid("stream count"));
+    }
+    let mut streams = HashMap::with_capacity(n_streams as usize);
+    let mut offset = HEADER_LEN as u64;
+    let mut prev_first_min_t = 0i64;
+    let mut prev_id: Option<StreamId> = None;
+    for _ in 0..n_streams {
+        let key = StreamKey::decode_with(c, |c| {
+            let r = c.uvarint()?;
+            usize::try_from(r)
+                .ok()
+                .and_then(|r| strings.get(r).copied())
+                .ok_or(DecodeError::Invalid("string reference"))
+        })?;
+        let id = key.id();
+        if prev_id.is_some_and(|p| p >= id) {
+            return Err(DecodeError::Invalid("stream order"));
+        }
+        prev_id = Some(id);
+        let nc = c.uvarint()?;
+        if nc == 0 || nc > (c.remaining() / MIN_CHUNK) as u64 {
+            return Err(DecodeError::Invalid("chunk count"));
+        }
+        let nc = nc as usize;
+        let mut chunks = Vec::with_capacity(nc);
+        let mut sketches = Vec::with_capacity(nc);
+        let mut prev_max_t: Option<i64> = None;
+        for _ in 0..nc {
+            let clen = c.uvarint()?;
+            let slen = c.uvarint()?;
+            let base = prev_max_t.unwrap_or(prev_first_min_t);
+            let min_t = base.wrapping_add(c.ivarint()?);
+            let span = c.uvarint()?;
+            let max_t = i64::try_from(i128::from(min_t) + i128::from(span))
+                .map_err(|_| DecodeError::Invalid("chunk time range"))?;
+            let samples = u32::try_from(c.uvarint()?).map_err(|_| DecodeError::Invalid("chunk sample count"))?;
+            let crc = c.u32()?;
+            let start = offset;
+            let chunk_end = start.checked_add(clen).ok_or(DecodeError::Invalid("chunk range"))?;
+            let end = chunk_end.checked_add(slen).ok_or(DecodeError::Invalid("chunk range"))?;
+            if end > data_end as u64 {
+                return Err(DecodeError::Invalid("chunk range"));
+            }
+            if meta.tier == 0 && slen != 0 {
+                return Err(DecodeError::Invalid("sketch blob in a raw block"));
+            }
+            if prev_max_t.is_none() {
+                prev_first_min_t = min_t;
+            }
+            prev_max_t = Some(max_t);
+            offset = end;
+            sketches.push((chunk_end as usize, slen as usize));
+            chunks.push(ChunkMeta {
+                min_t,
+                max_t,
+                samples,
+                bytes: ChunkBytes::Block { file: file.clone(), start: start as usize, len: clen as usize, crc },
+            });
+        }
+        streams.insert(id, BlockStream { key: Arc::new(key), chunks, sketches });
+    }
+    if offset != data_end as u64 {
+        return Err(DecodeError::Invalid("chunk data not covered by the index"));
+    }
+    Ok(streams)
 }

@@ -2,9 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
+use hashbrown::HashMap;
+
 use crate::durable::{FileSystem, WritableFile};
 use crate::error::{Error, Result};
-use crate::metrics::enc::{put_i64, put_u32, put_u64};
+use crate::metrics::enc::{put_i64, put_ivarint, put_u32, put_u64, put_uvarint};
 use crate::metrics::series::{StreamId, StreamKey};
 
 use super::{BlockMeta, FOOTER_MAGIC, FORMAT_VERSION, MAGIC, file_name};
@@ -17,8 +19,15 @@ pub(crate) struct BlockWriter<'a> {
     tmp: PathBuf,
     file: Box<dyn WritableFile>,
     offset: u64,
+    /// Stream entries (format v3: keys as string table references, varint chunk entries).
     index: Vec<u8>,
-    streams: u32,
+    streams: u64,
+    /// The string table: each distinct key string once, numbered in order of first use.
+    strings: HashMap<String, u64>,
+    table: Vec<u8>,
+    /// `min_t` of the previous stream's first chunk (0 before the first stream): the base
+    /// the next stream's first chunk is delta-coded from.
+    prev_first_min_t: i64,
     meta: BlockMeta,
     last_id: Option<StreamId>,
 }
@@ -40,6 +49,9 @@ impl<'a> BlockWriter<'a> {
             offset: header.len() as u64,
             index: Vec::new(),
             streams: 0,
+            strings: HashMap::new(),
+            table: Vec::new(),
+            prev_first_min_t: 0,
             meta: BlockMeta { id, min_t: i64::MAX, max_t: i64::MIN, ..BlockMeta::default() },
             last_id: None,
         })
@@ -65,21 +77,30 @@ impl<'a> BlockWriter<'a> {
         debug_assert!(self.last_id.is_none_or(|l| l < id), "streams must be added in id order");
         self.last_id = Some(id);
         let mut entry = Vec::new();
-        let mut n = 0u32;
+        let mut n = 0u64;
+        // Delta base of the next chunk's min_t: the previous chunk's max_t within a stream.
+        let mut prev_max_t: Option<i64> = None;
+        let mut first_min_t = 0;
         for (min_t, max_t, samples, bytes, sketches) in chunks {
+            debug_assert!(min_t <= max_t);
             self.file.write_all(bytes).map_err(|e| Error::io(&self.tmp, e))?;
             self.file.write_all(sketches).map_err(|e| Error::io(&self.tmp, e))?;
-            put_u64(&mut entry, self.offset);
-            put_u32(&mut entry, bytes.len() as u32);
-            put_i64(&mut entry, min_t);
-            put_i64(&mut entry, max_t);
-            put_u32(&mut entry, samples);
+            // The offset is implied: chunks follow each other in index order.
+            put_uvarint(&mut entry, bytes.len() as u64);
+            put_uvarint(&mut entry, sketches.len() as u64);
+            let base = prev_max_t.unwrap_or(self.prev_first_min_t);
+            put_ivarint(&mut entry, min_t.wrapping_sub(base));
+            put_uvarint(&mut entry, max_t.wrapping_sub(min_t) as u64);
+            put_uvarint(&mut entry, u64::from(samples));
             // The CRC covers the chunk and its sketch blob, which follows it directly.
             let mut crc = crc32fast::Hasher::new();
             crc.update(bytes);
             crc.update(sketches);
             put_u32(&mut entry, crc.finalize());
-            put_u32(&mut entry, sketches.len() as u32);
+            if prev_max_t.is_none() {
+                first_min_t = min_t;
+            }
+            prev_max_t = Some(max_t);
             self.offset += (bytes.len() + sketches.len()) as u64;
             self.meta.min_t = self.meta.min_t.min(min_t);
             self.meta.max_t = self.meta.max_t.max(max_t);
@@ -89,12 +110,18 @@ impl<'a> BlockWriter<'a> {
         if n == 0 {
             return Ok(());
         }
-        let mut k = Vec::new();
-        key.encode(&mut k);
-        put_u32(&mut self.index, k.len() as u32);
-        self.index.extend_from_slice(&k);
-        put_u64(&mut self.index, id.0);
-        put_u32(&mut self.index, n);
+        self.prev_first_min_t = first_min_t;
+        let (strings, table) = (&mut self.strings, &mut self.table);
+        key.as_ref().encode_with(&mut self.index, |out, s| {
+            let next = strings.len() as u64;
+            let r = *strings.entry_ref(s).or_insert_with(|| {
+                put_uvarint(table, s.len() as u64);
+                table.extend_from_slice(s.as_bytes());
+                next
+            });
+            put_uvarint(out, r);
+        });
+        put_uvarint(&mut self.index, n);
         self.index.extend_from_slice(&entry);
         self.streams += 1;
         Ok(())
@@ -111,7 +138,7 @@ impl<'a> BlockWriter<'a> {
             self.meta.max_t = 0;
         }
         let m = &self.meta;
-        let mut index = Vec::with_capacity(64 + self.index.len());
+        let mut index = Vec::with_capacity(64 + self.table.len() + self.index.len());
         put_u64(&mut index, m.id);
         put_u32(&mut index, m.level);
         put_i64(&mut index, m.min_t);
@@ -123,7 +150,9 @@ impl<'a> BlockWriter<'a> {
             put_u64(&mut index, *p);
         }
         put_u32(&mut index, m.tier);
-        put_u32(&mut index, self.streams);
+        put_uvarint(&mut index, self.strings.len() as u64);
+        index.extend_from_slice(&self.table);
+        put_uvarint(&mut index, self.streams);
         index.extend_from_slice(&self.index);
         let mut footer = Vec::with_capacity(super::FOOTER_LEN);
         put_u64(&mut footer, self.offset);

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::metrics::block::{BlockReader, BlockStream, BlockWriter};
-use crate::metrics::chunk::{self, BLOCK_CHUNK_SAMPLES};
+use crate::metrics::chunk;
 use crate::metrics::enc::{Cursor, put_uvarint};
 use crate::metrics::extended;
 use crate::metrics::frame::PeriodAgg;
@@ -144,6 +144,7 @@ impl Store {
             let mut sids: Vec<StreamId> = inputs.iter().flat_map(|b| b.streams.keys().copied()).collect();
             sids.sort_unstable();
             sids.dedup();
+            let mut release = super::seal::ConsumedInputs::new(&inputs);
             for sid in sids {
                 let mut buckets: BTreeMap<i64, RollupBucket> = BTreeMap::new();
                 let mut key = None;
@@ -156,7 +157,7 @@ impl Store {
                 let (Some(key), false) = (key, buckets.is_empty()) else { continue };
                 let rows: Vec<(i64, RollupBucket)> = buckets.into_iter().collect();
                 let mut encoded = Vec::new();
-                for part in rows.chunks(BLOCK_CHUNK_SAMPLES) {
+                for part in chunk::block_chunk_ranges(rows.len()).map(|r| &rows[r]) {
                     let mut buf = SampleBuf::default();
                     let mut blob = Vec::new();
                     for (t, b) in part {
@@ -181,6 +182,7 @@ impl Store {
                     &key,
                     encoded.iter().map(|(a, b, n, c, s)| (*a, *b, *n, c.as_slice(), s.as_slice())),
                 )?;
+                release.consumed(sid);
             }
             let wal_seq = inputs.iter().map(|b| b.meta.wal_seq).max().unwrap_or(0);
             let meta = w.finish(0, wal_seq, ids.clone(), target)?;

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use crate::error::{Error, Result};
 use crate::metrics::block::{BlockReader, BlockWriter};
-use crate::metrics::chunk::{self, BLOCK_CHUNK_SAMPLES};
+use crate::metrics::chunk;
 use crate::metrics::compact::{self, BlockInfo};
 use crate::metrics::head::FrozenHead;
 use crate::metrics::record::SampleBuf;
@@ -114,6 +114,7 @@ impl Store {
         ids.sort_unstable();
         ids.dedup();
         let (mut scratch, mut all) = (SampleBuf::default(), SampleBuf::default());
+        let mut release = ConsumedInputs::new(&inputs);
         for sid in ids {
             all.clear();
             let mut key = None;
@@ -131,8 +132,8 @@ impl Store {
             all.sort(class);
             let mut encoded = Vec::new();
             let mut part = SampleBuf::default();
-            for start in (0..all.len()).step_by(BLOCK_CHUNK_SAMPLES) {
-                let end = (start + BLOCK_CHUNK_SAMPLES).min(all.len());
+            for range in chunk::block_chunk_ranges(all.len()) {
+                let (start, end) = (range.start, range.end);
                 part.clear();
                 for i in start..end {
                     push_index(&mut part, &all, i, class);
@@ -142,6 +143,7 @@ impl Store {
                 encoded.push((part.ts[0], part.ts[end - start - 1], (end - start) as u32, bytes));
             }
             w.add_stream(sid, &key, encoded.iter().map(|(a, b, n, bytes)| (*a, *b, *n, bytes.as_slice())))?;
+            release.consumed(sid);
         }
         let level = inputs.iter().map(|b| b.meta.level).max().unwrap_or(0) + 1;
         let wal_seq = inputs.iter().map(|b| b.meta.wal_seq).max().unwrap_or(0);
@@ -176,6 +178,41 @@ impl Store {
             blocks: v.blocks.len() as u32,
             block_bytes: v.blocks.iter().map(|b| b.bytes_len).sum(),
             samples_on_disk: v.blocks.iter().map(|b| b.meta.samples).sum(),
+        }
+    }
+}
+
+/// Keeps a merge's memory bounded: inputs are read front to back (streams in id order, which
+/// is also the order of their chunks in every block file), so once a stream is written, the
+/// input pages before its last chunk are released from the process's resident set (they stay
+/// in the page cache; a concurrent query that needs them faults them back in). Without this a
+/// full compaction kept every input page it had read resident until the inputs were dropped.
+pub(super) struct ConsumedInputs<'a> {
+    inputs: &'a [Arc<BlockReader>],
+    /// Per input: bytes read up to, bytes released up to.
+    marks: Vec<(usize, usize)>,
+}
+
+impl<'a> ConsumedInputs<'a> {
+    /// Release in steps of this many bytes (whole pages).
+    const STEP: usize = 1 << 20;
+
+    pub(super) fn new(inputs: &'a [Arc<BlockReader>]) -> Self {
+        ConsumedInputs { inputs, marks: vec![(0, 0); inputs.len()] }
+    }
+
+    /// Stream `sid` was read from every input that has it.
+    pub(super) fn consumed(&mut self, sid: StreamId) {
+        for (b, (read, released)) in self.inputs.iter().zip(&mut self.marks) {
+            let Some(s) = b.streams.get(&sid) else { continue };
+            *read = (*read).max(BlockReader::stream_end(s));
+            // Only whole pages below what was read: the next stream's first bytes may share
+            // the last page.
+            let upto = *read & !(4096 - 1);
+            if upto >= *released + Self::STEP {
+                b.file.release(*released..upto);
+                *released = upto;
+            }
         }
     }
 }
