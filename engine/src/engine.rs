@@ -32,6 +32,10 @@ pub struct EngineConfig {
     pub wal_segment_bytes: u64,
     /// Seal the head into a block once it holds this many samples.
     pub head_max_samples: u64,
+    /// Seal the head into a block once its compressed chunks take this many bytes (bounds the
+    /// head's memory whatever the values compress to: 16 M full-precision floats are ~120 MB,
+    /// 16 M small decimals ~10 MB).
+    pub head_max_bytes: u64,
     /// Seal the head once its oldest data arrived this long ago (bounds WAL replay).
     pub head_max_age: Duration,
     /// Merge blocks once there are this many.
@@ -57,6 +61,7 @@ impl Default for EngineConfig {
             durability: Durability::Sync,
             wal_segment_bytes: 64 << 20,
             head_max_samples: 16_000_000,
+            head_max_bytes: 32 << 20,
             head_max_age: Duration::from_secs(2 * 3600),
             compact_min_blocks: 4,
             max_pending_samples: 64_000_000,
@@ -74,8 +79,8 @@ impl EngineConfig {
         if self.wal_segment_bytes < 4096 {
             return Err("wal_segment_bytes must be at least 4096".into());
         }
-        if self.head_max_samples == 0 {
-            return Err("head_max_samples must be positive".into());
+        if self.head_max_samples == 0 || self.head_max_bytes == 0 {
+            return Err("head_max_samples and head_max_bytes must be positive".into());
         }
         if self.max_pending_samples < self.head_max_samples {
             return Err("max_pending_samples must be at least head_max_samples".into());
@@ -252,7 +257,9 @@ impl Engine {
 
     fn commit(&self, w: PendingWrite) -> Result<CommitTicket> {
         let ticket = self.inner.store.commit(w)?;
-        if self.inner.store.head_samples() >= self.inner.cfg.head_max_samples {
+        if self.inner.store.head_samples() >= self.inner.cfg.head_max_samples
+            || self.inner.store.head_bytes() >= self.inner.cfg.head_max_bytes
+        {
             let _ = self.wake.try_send(());
         }
         Ok(ticket)
@@ -321,6 +328,7 @@ fn maintenance_loop(inner: &Inner, stop: &Receiver<()>, wake: &Receiver<()>) {
             default(cfg.maintenance_interval) => {},
         }
         let due = store.head_samples() >= cfg.head_max_samples
+            || store.head_bytes() >= cfg.head_max_bytes
             || (store.head_samples() > 0 && store.head_age_ms() >= cfg.head_max_age.as_millis() as i64);
         if due && let Err(e) = store.seal() {
             tracing::error!(error = %e, "sealing the head failed; will retry");

@@ -111,6 +111,9 @@ pub struct ServeArgs {
     /// Seal the in-memory head into a block when it holds this many samples.
     #[arg(long, value_name = "N", value_parser = parse_positive_u64)]
     head_max_samples: Option<u64>,
+    /// Seal the in-memory head into a block when its compressed chunks take this many bytes.
+    #[arg(long, value_name = "BYTES", value_parser = parse_positive_u64)]
+    head_max_bytes: Option<u64>,
     /// Seal the in-memory head into a block when it is older than this (e.g. 2h).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     head_max_age: Option<Duration>,
@@ -153,6 +156,7 @@ struct FileConfig {
     five_minute_retention: Option<String>,
     one_hour_retention: Option<String>,
     head_max_samples: Option<u64>,
+    head_max_bytes: Option<u64>,
     head_max_age: Option<String>,
     wal_segment_bytes: Option<u64>,
     compact_min_blocks: Option<u64>,
@@ -253,6 +257,7 @@ const KEYS: &[&str] = &[
     "five_minute_retention",
     "one_hour_retention",
     "head_max_samples",
+    "head_max_bytes",
     "head_max_age",
     "wal_segment_bytes",
     "compact_min_blocks",
@@ -365,6 +370,14 @@ impl Layers<'_> {
             parse_positive_u64,
         )? {
             config.engine.head_max_samples = v;
+        }
+        if let Some(v) = self.pick(
+            "head_max_bytes",
+            args.head_max_bytes,
+            file.head_max_bytes.map(check_positive),
+            parse_positive_u64,
+        )? {
+            config.engine.head_max_bytes = v;
         }
         if let Some(v) =
             self.pick("head_max_age", args.head_max_age, file.head_max_age.map(|s| parse_duration(&s)), parse_duration)?

@@ -39,7 +39,9 @@ impl StreamHead {
     /// The open buffer is allocated once at exactly that size, so a stream's uncompressed
     /// memory is bounded by it whatever the request sizes (a batch of 180 samples appended to
     /// 200 would otherwise grow every column to 512).
-    fn push(&mut self, buf: &SampleBuf) {
+    /// Returns the compressed bytes it added (chunks cut).
+    fn push(&mut self, buf: &SampleBuf) -> u64 {
+        let mut added = 0;
         let mut from = 0;
         while from < buf.len() {
             if self.open.ts.capacity() < HEAD_CHUNK_SAMPLES {
@@ -49,20 +51,22 @@ impl StreamHead {
             self.open.extend_range(buf, from..from + take, self.class);
             from += take;
             if self.open.len() >= HEAD_CHUNK_SAMPLES {
-                self.cut();
+                added += self.cut();
             }
         }
+        added
     }
 
-    /// Sorts the open buffer and compresses it into a chunk.
-    fn cut(&mut self) {
+    /// Sorts the open buffer and compresses it into a chunk; returns the chunk's size.
+    fn cut(&mut self) -> u64 {
         if self.open.is_empty() {
-            return;
+            return 0;
         }
         self.open.sort(self.class);
         let mut bytes = Vec::new();
         chunk::encode(self.class, &self.open, &mut bytes);
         let n = self.open.len();
+        let len = bytes.len() as u64;
         self.chunks.push(ChunkMeta {
             min_t: self.open.ts[0],
             max_t: self.open.ts[n - 1],
@@ -70,6 +74,7 @@ impl StreamHead {
             bytes: ChunkBytes::Head(Arc::from(bytes)),
         });
         self.open.clear();
+        len
     }
 
     /// Copies out what overlaps `[start, end)`: chunk handles (cheap clones) and open samples.
@@ -113,6 +118,8 @@ pub(crate) struct ShardState {
 pub(crate) struct Head {
     shards: Vec<CachePadded<Mutex<ShardState>>>,
     samples: AtomicU64,
+    /// Compressed bytes of the chunks cut in this generation.
+    bytes: AtomicU64,
 }
 
 impl Head {
@@ -120,6 +127,7 @@ impl Head {
         Head {
             shards: (0..shards.max(1)).map(|_| CachePadded::new(Mutex::new(ShardState::default()))).collect(),
             samples: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
         }
     }
 
@@ -136,6 +144,11 @@ impl Head {
         self.samples.load(Ordering::Relaxed)
     }
 
+    /// Compressed bytes held in chunks (open buffers not counted: their size is fixed per stream).
+    pub(crate) fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
     /// Whether the stream has data in this head generation.
     pub(crate) fn contains(&self, id: StreamId) -> bool {
         self.shards[self.shard_of(id)].lock().streams.contains_key(&id)
@@ -147,14 +160,17 @@ impl Head {
         shard: usize,
         groups: impl Iterator<Item = (StreamId, SampleClass, &'a SampleBuf)>,
     ) {
-        let mut n = 0u64;
+        let (mut n, mut bytes) = (0u64, 0u64);
         let mut st = self.shards[shard].lock();
         for (id, class, buf) in groups {
-            st.streams.entry(id).or_insert_with(|| StreamHead::new(class)).push(buf);
+            bytes += st.streams.entry(id).or_insert_with(|| StreamHead::new(class)).push(buf);
             n += buf.len() as u64;
         }
         drop(st);
         self.samples.fetch_add(n, Ordering::Relaxed);
+        if bytes > 0 {
+            self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        }
     }
 
     /// Copies out one stream's data overlapping `[start, end)`.
@@ -186,6 +202,7 @@ impl Head {
             }
         }
         let samples = self.samples.swap(0, Ordering::Relaxed);
+        self.bytes.store(0, Ordering::Relaxed);
         FrozenHead { shards, samples }
     }
 }

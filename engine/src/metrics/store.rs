@@ -129,6 +129,10 @@ impl Store {
         self.head.samples()
     }
 
+    pub(crate) fn head_bytes(&self) -> u64 {
+        self.head.bytes()
+    }
+
     /// Age of the current head generation in ms (0 when empty).
     pub(crate) fn head_age_ms(&self) -> i64 {
         match self.head_since_ms.load(Ordering::Relaxed) {

@@ -187,7 +187,9 @@ fn every_key_is_a_file_key_and_an_env_var() {
     let all = KEYS
         .iter()
         .map(|k| match *k {
-            "shards" | "head_max_samples" | "compact_min_blocks" | "max_pending_samples" => format!("{k} = 4\n"),
+            "shards" | "head_max_samples" | "head_max_bytes" | "compact_min_blocks" | "max_pending_samples" => {
+                format!("{k} = 4\n")
+            }
             "wal_segment_bytes" => format!("{k} = 65536\n"),
             "grpc_max_message_bytes" => format!("{k} = 1048576\n"),
             "grpc_addr" | "http_addr" => format!("{k} = \"127.0.0.1:0\"\n"),

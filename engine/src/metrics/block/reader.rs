@@ -114,6 +114,17 @@ impl BlockReader {
         Ok(BlockReader { path: path.to_path_buf(), meta, bytes_len: len as u64, streams, file })
     }
 
+    /// Points every stream's key at the series index's shared copy. A block decodes its own
+    /// keys; without this each open block kept a private copy of every key it holds (at
+    /// 10,000 streams of 10 dimensions, ~19 MB across five blocks).
+    pub(crate) fn share_keys(&mut self, index: &crate::metrics::series::SeriesIndex) {
+        for (id, s) in self.streams.iter_mut() {
+            if let Some(k) = index.get(*id).filter(|k| **k == *s.key) {
+                s.key = k;
+            }
+        }
+    }
+
     /// Byte offset just past the last chunk (and sketch blob) of `stream` in this file.
     pub(crate) fn stream_end(stream: &BlockStream) -> usize {
         stream.sketches.iter().map(|&(start, len)| start + len).max().unwrap_or(0)

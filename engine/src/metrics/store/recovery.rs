@@ -53,7 +53,7 @@ impl Store {
         let mut blocks = Vec::new();
         for name in names {
             if block::parse_file_name(&name).is_some() {
-                blocks.push(Arc::new(BlockReader::open(&*fs, &blocks_dir.join(&name))?));
+                blocks.push(BlockReader::open(&*fs, &blocks_dir.join(&name))?);
             }
         }
         let replaced: HashSet<u64> = blocks.iter().flat_map(|b| b.meta.parents.iter().copied()).collect();
@@ -76,6 +76,13 @@ impl Store {
                 })?;
             }
         }
+        let blocks: Vec<Arc<BlockReader>> = blocks
+            .into_iter()
+            .map(|mut b| {
+                b.share_keys(&index);
+                Arc::new(b)
+            })
+            .collect();
         let replay_from = blocks.iter().map(|b| b.meta.wal_seq).max().unwrap_or(0);
         let next_block_id = blocks.iter().map(|b| b.meta.id + 1).max().unwrap_or(1);
 

@@ -187,8 +187,7 @@ impl Store {
             let wal_seq = inputs.iter().map(|b| b.meta.wal_seq).max().unwrap_or(0);
             let meta = w.finish(0, wal_seq, ids.clone(), target)?;
             st.next_block_id += 1;
-            let reader =
-                BlockReader::open(&*self.fs, &self.blocks_dir.join(crate::metrics::block::file_name(meta.id)))?;
+            let reader = self.open_block(meta.id)?;
             self.replace_blocks(&ids, Some(reader))?;
             tracing::info!(blocks = ids.len(), tier = target, "rolled up");
             changed = true;

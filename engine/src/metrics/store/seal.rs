@@ -73,6 +73,13 @@ impl Store {
         Ok(())
     }
 
+    /// Opens a block this store just wrote, its keys shared with the series index.
+    pub(super) fn open_block(&self, id: u64) -> Result<BlockReader> {
+        let mut reader = BlockReader::open(&*self.fs, &self.blocks_dir.join(crate::metrics::block::file_name(id)))?;
+        reader.share_keys(&self.index);
+        Ok(reader)
+    }
+
     fn write_frozen(&self, frozen: &FrozenHead, id: u64, wal_seq: u64) -> Result<BlockReader> {
         let mut w = BlockWriter::new(&*self.fs, &self.blocks_dir, id)?;
         for (sid, stream) in frozen.streams() {
@@ -83,7 +90,7 @@ impl Store {
             w.add_stream(sid, &key, chunks.iter().map(|c| (c.min_t, c.max_t, c.samples, c.bytes.bytes())))?;
         }
         let meta = w.finish(0, wal_seq, Vec::new(), 0)?;
-        BlockReader::open(&*self.fs, &self.blocks_dir.join(crate::metrics::block::file_name(meta.id)))
+        self.open_block(meta.id)
     }
 
     /// Merges the raw blocks the policy picks (`min_blocks` of one level; `None` merges every
@@ -150,7 +157,7 @@ impl Store {
         let parents: Vec<u64> = inputs.iter().map(|b| b.meta.id).collect();
         let meta = w.finish(level, wal_seq, parents, 0)?;
         st.next_block_id += 1;
-        let reader = BlockReader::open(&*self.fs, &self.blocks_dir.join(crate::metrics::block::file_name(meta.id)))?;
+        let reader = self.open_block(meta.id)?;
         {
             let v = self.version.load();
             let blocks = v
