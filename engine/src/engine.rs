@@ -156,12 +156,20 @@ pub struct Engine {
     stop: Sender<()>,
     wake: Sender<()>,
     maintenance: Mutex<Option<JoinHandle<()>>>,
+    /// The exclusive lock on `<dir>/LOCK` (real file system only), released after close.
+    _dir_lock: Option<std::fs::File>,
 }
 
 impl Engine {
-    /// Opens (creating if needed) the engine in `dir` on the real file system.
+    /// Opens (creating if needed) the engine in `dir` on the real file system. The directory is
+    /// locked (`<dir>/LOCK`, an advisory exclusive lock) for as long as the engine is open: a
+    /// second process opening it gets an error instead of two writers corrupting one WAL.
     pub fn open(dir: impl AsRef<Path>, config: EngineConfig) -> Result<Engine> {
-        Engine::open_with(Arc::new(RealFs), Arc::new(SystemClock), dir.as_ref(), config)
+        let dir = dir.as_ref();
+        let lock = lock_dir(dir)?;
+        let mut engine = Engine::open_with(Arc::new(RealFs), Arc::new(SystemClock), dir, config)?;
+        engine._dir_lock = Some(lock);
+        Ok(engine)
     }
 
     /// Opens with an injected file system and clock (simulated crashes, tests).
@@ -211,7 +219,7 @@ impl Engine {
             .name("stratus-maintenance".into())
             .spawn(move || maintenance_loop(&bg, &stop_rx, &wake_rx))
             .map_err(|e| Error::io(dir, e))?;
-        Ok(Engine { inner, stop, wake, maintenance: Mutex::new(Some(handle)) })
+        Ok(Engine { inner, stop, wake, maintenance: Mutex::new(Some(handle)), _dir_lock: None })
     }
 
     /// A write transaction for `tenant`: `append` samples, then `commit`.
@@ -315,6 +323,30 @@ impl Drop for Engine {
         if let Err(e) = self.close() {
             tracing::error!(error = %e, "closing the engine failed");
         }
+    }
+}
+
+/// Creates `dir` if needed and takes the exclusive lock on `dir/LOCK`.
+fn lock_dir(dir: &Path) -> Result<std::fs::File> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let path = dir.join("LOCK");
+    let file = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| Error::io(&path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::io(
+            &path,
+            std::io::Error::new(
+                std::io::ErrorKind::WouldBlock,
+                format!("the data directory {} is in use by another process", dir.display()),
+            ),
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::io(&path, e)),
     }
 }
 

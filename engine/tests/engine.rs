@@ -424,3 +424,15 @@ fn compaction_of_megabytes_reads_back_bit_exact() {
         }
     }
 }
+
+#[test]
+fn a_locked_data_directory_is_refused_until_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+    let err = Engine::open(dir.path(), EngineConfig::default()).expect_err("second open of a locked directory");
+    assert!(err.to_string().contains("in use by another process"), "{err}");
+    first.close().unwrap();
+    drop(first);
+    let again = Engine::open(dir.path(), EngineConfig::default()).expect("reopen after close");
+    again.close().unwrap();
+}
