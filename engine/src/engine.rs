@@ -343,7 +343,7 @@ fn lock_dir(dir: &Path) -> Result<std::fs::File> {
             &path,
             std::io::Error::new(
                 std::io::ErrorKind::WouldBlock,
-                format!("the data directory {} is in use by another process", dir.display()),
+                format!("the data directory {} is in use by another process (it holds this lock)", dir.display()),
             ),
         )),
         Err(std::fs::TryLockError::Error(e)) => Err(Error::io(&path, e)),
