@@ -227,7 +227,11 @@ fn encode_value_stream(values: &[f64], out: &mut Vec<u8>) -> (u8, usize) {
         out.len() - begin
     });
     if let Some(len) = decimal_len {
-        let gorilla_min = gorilla::value_bits_lower_bound(values).div_ceil(8) as usize;
+        // Summing stops once the bound exceeds the decimal stream by 16 bytes: still a lower
+        // bound, and one that makes the v1-or-v2 decision below come out as with the full sum
+        // (v2 wins by more than its at most `MAX_STREAMS` id bytes either way).
+        let limit = (len as u64 + 16) * 8;
+        let gorilla_min = gorilla::value_bits_lower_bound_until(values, limit).div_ceil(8) as usize;
         if len < gorilla_min {
             // As for timestamps: a lower bound of the Gorilla length.
             return (VALUES_DECIMAL, gorilla_min);

