@@ -27,8 +27,9 @@
 //!
 //! The encoder picks `e` from a sample of the column (the smallest `e` that makes the most
 //! sampled values round-trip) and `k` per block by exact cost among the few values near
-//! `log2` of the mean `zz`. Decoding is branch-light: one refill, one `trailing_zeros`, one
-//! add and one division per sample.
+//! `log2` of the mean `zz`. Decoding is branch-light: one `trailing_zeros`, one add and one
+//! division per sample, or, for `k <= 2`, up to four codes per table lookup and a vectorised
+//! division (none at `e = 0`); see `docs/design/2026-11-22-codec-speed.md`.
 
 use super::bits::{BitReader, BitWriter};
 use super::gorilla::{unzigzag, zigzag};
