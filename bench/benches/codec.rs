@@ -119,7 +119,7 @@ fn regular_10s(n: usize) -> Vec<i64> {
     (0..n as i64).map(|i| 1_700_000_000_000 + i * 10_000).collect()
 }
 
-const SIZES: [usize; 3] = [120, 1000, 1024];
+const SIZES: [usize; 4] = [120, 1000, 1024, 4096];
 
 fn chunk_benches(c: &mut Criterion) {
     for (shape, make) in SHAPES {

@@ -194,7 +194,7 @@ fn encode_timestamp_stream(ts: &[i64], out: &mut Vec<u8>) -> (u8, usize) {
     let gorilla_min_bits = 64 + ts.len().saturating_sub(1) as u64;
     if let Some(bits) = regular_bits.filter(|b| b.div_ceil(8) < gorilla_min_bits.div_ceil(8)) {
         let begin = out.len();
-        write_stream(out, |w| regular::encode_timestamps(ts, w));
+        write_stream(out, |w| regular::encode_timestamps(ts, bits, w));
         debug_assert_eq!((out.len() - begin) as u64, bits.div_ceil(8));
         // A lower bound of the Gorilla length: the v1-or-v2 decision may then keep v1 where v2
         // would be a byte or two smaller, never the other way round.
@@ -206,7 +206,7 @@ fn encode_timestamp_stream(ts: &[i64], out: &mut Vec<u8>) -> (u8, usize) {
     match regular_bits {
         Some(bits) if bits.div_ceil(8) < gorilla_len as u64 => {
             out.truncate(begin);
-            write_stream(out, |w| regular::encode_timestamps(ts, w));
+            write_stream(out, |w| regular::encode_timestamps(ts, bits, w));
             (TS_REGULAR, gorilla_len)
         }
         _ => (GORILLA, gorilla_len),
@@ -227,7 +227,11 @@ fn encode_value_stream(values: &[f64], out: &mut Vec<u8>) -> (u8, usize) {
         out.len() - begin
     });
     if let Some(len) = decimal_len {
-        let gorilla_min = gorilla::value_bits_lower_bound(values).div_ceil(8) as usize;
+        // Summing stops once the bound exceeds the decimal stream by 16 bytes: still a lower
+        // bound, and one that makes the v1-or-v2 decision below come out as with the full sum
+        // (v2 wins by more than its at most `MAX_STREAMS` id bytes either way).
+        let limit = (len as u64 + 16) * 8;
+        let gorilla_min = gorilla::value_bits_lower_bound_until(values, limit).div_ceil(8) as usize;
         if len < gorilla_min {
             // As for timestamps: a lower bound of the Gorilla length.
             return (VALUES_DECIMAL, gorilla_min);

@@ -137,17 +137,32 @@ pub(crate) fn decode_timestamps(reader: &mut BitReader<'_>, n: usize, out: &mut 
 /// A lower bound of the bits [`encode_values`] writes for `values`, cheap to compute: 64 for
 /// the first value, then 1 per repeat and, per change, the `10` code plus the XOR's meaningful
 /// bits (a window that holds them is at least that wide).
+#[cfg(test)]
 pub(crate) fn value_bits_lower_bound(values: &[f64]) -> u64 {
+    value_bits_lower_bound_until(values, u64::MAX)
+}
+
+/// [`value_bits_lower_bound`], or a smaller value that is still above `limit` (and so still a
+/// lower bound): the sum stops, between runs of 64 values, once it passes `limit`.
+pub(crate) fn value_bits_lower_bound_until(values: &[f64], limit: u64) -> u64 {
     if values.is_empty() {
         return 0;
     }
-    64 + values
-        .windows(2)
-        .map(|w| {
-            let x = w[0].to_bits() ^ w[1].to_bits();
-            if x == 0 { 1 } else { u64::from(2 + 64 - x.leading_zeros().min(31) - x.trailing_zeros()) }
-        })
-        .sum::<u64>()
+    let mut bits = 64;
+    for start in (1..values.len()).step_by(64) {
+        let end = (start + 64).min(values.len());
+        bits += values[start - 1..end]
+            .windows(2)
+            .map(|w| {
+                let x = w[0].to_bits() ^ w[1].to_bits();
+                if x == 0 { 1 } else { u64::from(2 + 64 - x.leading_zeros().min(31) - x.trailing_zeros()) }
+            })
+            .sum::<u64>();
+        if bits > limit {
+            break;
+        }
+    }
+    bits
 }
 
 /// Appends the value stream for `values` to `w`.

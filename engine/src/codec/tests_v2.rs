@@ -170,6 +170,36 @@ fn decimal_exponents_and_huge_deltas_round_trip() {
     round_trip(&ts, &[col]);
 }
 
+/// Blocks with `k <= 2` decode up to four codes per table step: walks of small steps, at
+/// `e = 0` (no division) and `e = 2`, with long codes (a jump, an escape), exceptions and
+/// values beyond `2^51` mixed in, at lengths around the step and block boundaries.
+#[test]
+fn small_k_blocks_round_trip_across_table_boundaries() {
+    let mut rng = SplitMix64(7);
+    for n in [2, 3, 4, 5, 6, 128, 129, 131, 132, 133, 257, 300, 1024, 4096] {
+        let ts = regular(n, 0, 10_000);
+        for e in [0, 2] {
+            let p = 10f64.powi(e);
+            for max_step in [0u64, 1, 2, 4] {
+                let mut i = 1000i64;
+                let col: Vec<f64> = (0..n)
+                    .map(|j| {
+                        i += (rng.next() % (2 * max_step + 1)) as i64 - max_step as i64;
+                        match (j * 7 + 3) % 97 {
+                            0 => i as f64 / p + 1e-9,  // an exception
+                            1 => (i + 300) as f64 / p, // a long code
+                            2 if n > 200 => 1e300,     // an escape, then an exception
+                            3 if n > 200 => 3e15,      // beyond 2^51 at e = 0
+                            _ => i as f64 / p,
+                        }
+                    })
+                    .collect();
+                round_trip(&ts, &[col]);
+            }
+        }
+    }
+}
+
 /// A small v2 chunk: regular timestamps stay Gorilla (cheaper for 4 samples) and the values
 /// are decimal. Drawn byte by byte in `docs/format/chunk.md`; must keep decoding.
 #[test]
@@ -437,5 +467,67 @@ proptest! {
         let mut w = BitWriter::new();
         gorilla::encode_values(&col, &mut w);
         prop_assert!(gorilla::value_bits_lower_bound(&col) <= w.bit_len());
+        // The early-stopping sum is still a lower bound, and above its limit when it stops.
+        let limit = w.bit_len() / 2;
+        let partial = gorilla::value_bits_lower_bound_until(&col, limit);
+        prop_assert!(partial <= gorilla::value_bits_lower_bound(&col));
+        prop_assert!(partial == gorilla::value_bits_lower_bound(&col) || partial > limit);
     }
+}
+
+proptest! {
+    #![proptest_config(config(1))]
+
+    /// The encoder's vectorised decimal check accepts a value only with the integer the exact
+    /// scalar check gives, at every exponent: adversarial values, near-decimals, decimals.
+    #[test]
+    fn prop_block_decimal_check_agrees_with_scalar(
+        col in prop_oneof![decimal_column(decimal::BLOCK), any_column(decimal::BLOCK)],
+        e in 0u32..=decimal::MAX_EXPONENT,
+    ) {
+        check_block_decimal(&col, e)?;
+    }
+
+    /// The 32-bit Rice parameter choice is the 64-bit one.
+    #[test]
+    fn prop_narrow_best_k_agrees_with_wide(
+        zz in prop::collection::vec(
+            prop_oneof![0u64..4, 0u64..300, 0u64..100_000, 0u64..(1 << 32), Just(u64::from(u32::MAX))],
+            1..=decimal::BLOCK,
+        ),
+    ) {
+        prop_assert_eq!(decimal::best_k(&zz), decimal::best_k_wide(&zz));
+    }
+}
+
+fn check_block_decimal(col: &[f64], e: u32) -> Result<(), TestCaseError> {
+    let p = 10f64.powi(e as i32);
+    let mut ints = [0i64; decimal::BLOCK];
+    let mut ok = [false; decimal::BLOCK];
+    for block in col.chunks(decimal::BLOCK) {
+        decimal::to_ints(block, p, &mut ints, &mut ok);
+        for (j, &v) in block.iter().enumerate() {
+            if ok[j] {
+                prop_assert_eq!(decimal::to_int(v, p), Some(ints[j]), "{:?} at e = {}", v, e);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn block_decimal_check_on_adversarial_values() {
+    let mut col = adversarial();
+    // Values that almost round to decimals, and the largest integers the fast path takes.
+    for base in [0.07f64, 12.34, 99.99, 1e-5, 2_251_799_813_685_247.0, -2_251_799_813_685_248.0] {
+        for ulps in -2i64..=2 {
+            col.push(f64::from_bits(base.to_bits().wrapping_add(ulps as u64)));
+        }
+    }
+    for e in 0..=decimal::MAX_EXPONENT {
+        check_block_decimal(&col, e).unwrap();
+    }
+    // Wide deltas and the 32-bit boundary in one block.
+    let zz: Vec<u64> = (0..decimal::BLOCK as u64).map(|j| (u64::from(u32::MAX) >> (j % 33)) + j).collect();
+    assert_eq!(decimal::best_k(&zz), decimal::best_k_wide(&zz));
 }
