@@ -190,6 +190,26 @@ impl Buckets {
         let n = ts.len().min(vs.len());
         let (ts, vs) = (&ts[..n], &vs[..n]);
         let Plan { start, end, period, .. } = self.plan;
+        // Chunks are cut from sorted buffers (head and compaction both sort); checked, not
+        // assumed, with a branch-free pass, so an unsorted chunk is still folded exactly.
+        let sorted = ts.windows(2).fold(true, |ok, w| ok & (w[0] <= w[1]));
+        if sorted {
+            // Clip to the plan, then each bucket's run ends where its end time is reached.
+            let mut i = ts.partition_point(|&t| t < start);
+            let stop = ts.partition_point(|&t| t < end);
+            while i < stop {
+                let Some(k) = self.slot(ts[i]) else { break };
+                let hi = start.saturating_add((k as i64 + 1).saturating_mul(period)).min(end);
+                let j = i + ts[i..stop].partition_point(|&t| t < hi);
+                let run = &vs[i..j];
+                self.aggs[k].fold_unit(run);
+                if let Some(values) = &mut self.values {
+                    values[k].extend(run.iter().map(|&v| (v, 1.0)));
+                }
+                i = j;
+            }
+            return;
+        }
         let mut i = 0;
         while i < n {
             let Some(k) = self.slot(ts[i]) else {
