@@ -80,7 +80,8 @@ impl PeriodAgg {
     ///
     /// Why this is bit-exact: the sum keeps its sequential order; counts are integers (exact
     /// below 2^53); a minimum or maximum of non-NaN values is the same value whatever the order
-    /// unless it is a zero (`0.0` and `-0.0` compare equal), and then the run is redone in order.
+    /// unless it is a zero (`0.0` and `-0.0` compare equal), and then, if a `-0.0` is involved,
+    /// the run is redone in order.
     /// NaN observations are skipped by both forms (`v > m` and `f64::max` both ignore them).
     pub(crate) fn fold_unit(&mut self, vs: &[f64]) {
         let mut sum = self.sum;
@@ -106,7 +107,12 @@ impl PeriodAgg {
             min = min.min(v);
             max = max.max(v);
         }
-        if min == 0.0 || max == 0.0 {
+        // A zero result can only differ from the in-order one in its sign, so only a run that
+        // holds a `-0.0` (or folds onto one) is redone in order.
+        let neg_zero = |v: f64| v.to_bits() == (-0.0f64).to_bits();
+        if (min == 0.0 || max == 0.0)
+            && (neg_zero(self.min) || neg_zero(self.max) || vs.iter().fold(false, |any, &v| any | neg_zero(v)))
+        {
             (min, max) = (self.min, self.max);
             for &v in vs {
                 min = min.min(v);
