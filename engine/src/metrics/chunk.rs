@@ -50,6 +50,26 @@ pub(crate) fn encode(class: SampleClass, buf: &SampleBuf, out: &mut Vec<u8>) {
 
 /// Decodes one chunk into `out`, replacing its contents (no intermediate copy).
 pub(crate) fn decode_into(class: SampleClass, bytes: &[u8], out: &mut SampleBuf) -> Result<(), CodecError> {
+    if decode_columns(class, bytes, out)? == Weights::One {
+        out.cols[1].clear();
+        out.cols[1].resize(out.ts.len(), 1.0);
+    }
+    Ok(())
+}
+
+/// What a decoded raw chunk says about weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Weights {
+    /// A one-column raw chunk: every weight is 1 and `cols[1]` was NOT filled.
+    One,
+    /// The chunk's own columns were decoded (two for raw, four for sets).
+    Stored,
+}
+
+/// Decodes one chunk's stored columns into `out` (timestamps and `cols[..columns]`); for a
+/// one-column raw chunk the weights column is left as it was and [`Weights::One`] returned,
+/// so the query path can fold the values without materialising 1.0 per sample.
+pub(crate) fn decode_columns(class: SampleClass, bytes: &[u8], out: &mut SampleBuf) -> Result<Weights, CodecError> {
     let header = codec::chunk_header(bytes)?;
     let ncols = usize::from(header.columns);
     let ok = match class {
@@ -61,11 +81,7 @@ pub(crate) fn decode_into(class: SampleClass, bytes: &[u8], out: &mut SampleBuf)
         return Err(CodecError::ColumnMismatch { expected: header.columns, actual });
     }
     codec::decode_chunk(bytes, &mut out.ts, &mut out.cols[..ncols])?;
-    if class == SampleClass::Raw && ncols == 1 {
-        out.cols[1].clear();
-        out.cols[1].resize(out.ts.len(), 1.0);
-    }
-    Ok(())
+    Ok(if class == SampleClass::Raw && ncols == 1 { Weights::One } else { Weights::Stored })
 }
 
 /// Decodes one chunk, appending its samples to `out`. `scratch` is reused between calls.

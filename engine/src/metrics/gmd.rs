@@ -185,7 +185,9 @@ pub(crate) fn validate_request(req: &GetMetricData) -> Result<()> {
         match &q.kind {
             QueryKind::MetricStat { metric, period_s, stat, .. } => {
                 validate::namespace_for_read(&format!("{p}.MetricStat.Metric.Namespace"), &metric.namespace)?;
-                validate::identity(&format!("{p}.MetricStat.Metric."), &metric.metric_name, &metric.dimensions)?;
+                if !validate::identity_ok(&metric.metric_name, &metric.dimensions) {
+                    validate::identity(&format!("{p}.MetricStat.Metric."), &metric.metric_name, &metric.dimensions)?;
+                }
                 if !validate::period_is_valid(*period_s) {
                     return Err(invalid(format!(
                         "The value {period_s} for parameter {p}.MetricStat.Period is invalid."

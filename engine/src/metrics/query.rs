@@ -180,6 +180,55 @@ impl Buckets {
         }
     }
 
+    /// Folds in raw samples of weight 1 (a one-column chunk): `ts[i]` with value `vs[i]`, any
+    /// order; samples outside the plan are ignored. The same result, bit for bit, as [`add`]
+    /// with weights of 1: each run of consecutive samples in one bucket is folded by
+    /// [`PeriodAgg::fold_unit`], which keeps the sequential order of the sum.
+    ///
+    /// [`add`]: Buckets::add
+    pub(crate) fn add_unit(&mut self, ts: &[i64], vs: &[f64]) {
+        let n = ts.len().min(vs.len());
+        let (ts, vs) = (&ts[..n], &vs[..n]);
+        let Plan { start, end, period, .. } = self.plan;
+        // Chunks are cut from sorted buffers (head and compaction both sort); checked, not
+        // assumed, with a branch-free pass, so an unsorted chunk is still folded exactly.
+        let sorted = ts.windows(2).fold(true, |ok, w| ok & (w[0] <= w[1]));
+        if sorted {
+            // Clip to the plan, then each bucket's run ends where its end time is reached.
+            let mut i = ts.partition_point(|&t| t < start);
+            let stop = ts.partition_point(|&t| t < end);
+            while i < stop {
+                let Some(k) = self.slot(ts[i]) else { break };
+                let hi = start.saturating_add((k as i64 + 1).saturating_mul(period)).min(end);
+                let j = i + ts[i..stop].partition_point(|&t| t < hi);
+                let run = &vs[i..j];
+                self.aggs[k].fold_unit(run);
+                if let Some(values) = &mut self.values {
+                    values[k].extend(run.iter().map(|&v| (v, 1.0)));
+                }
+                i = j;
+            }
+            return;
+        }
+        let mut i = 0;
+        while i < n {
+            let Some(k) = self.slot(ts[i]) else {
+                i += 1;
+                continue;
+            };
+            let lo = start.saturating_add((k as i64).saturating_mul(period));
+            let hi = lo.saturating_add(period).min(end);
+            // Time-sorted chunks: the run ends at the bucket's end (or the chunk's).
+            let j = i + 1 + ts[i + 1..].iter().position(|&t| t < lo || t >= hi).unwrap_or(n - i - 1);
+            let run = &vs[i..j];
+            self.aggs[k].fold_unit(run);
+            if let Some(values) = &mut self.values {
+                values[k].extend(run.iter().map(|&v| (v, 1.0)));
+            }
+            i = j;
+        }
+    }
+
     /// Folds rollup samples in: per-bucket statistic sets stamped with their bucket start and,
     /// when values are kept, their distributions (`None` = no distribution).
     pub(crate) fn add_rollup(&mut self, buf: &SampleBuf, sketches: Option<&[Option<Sketch>]>) {
@@ -318,6 +367,50 @@ mod tests {
                 b.add(SampleClass::Raw, &buf);
                 let mut out = Vec::new();
                 b.datapoints(Unit::None, &Statistic::ALL, &[], &mut out);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// The weight-1 fast path is bit-for-bit the general one, sorted or not, with signed
+        /// zeros, values kept or not, samples outside the plan.
+        #[test]
+        fn add_unit_matches_add(
+            samples in proptest::collection::vec(
+                (-5i64..130, proptest::prop_oneof![
+                    proptest::prelude::Just(0.0f64),
+                    proptest::prelude::Just(-0.0f64),
+                    -3.0f64..3.0,
+                    proptest::prelude::Just(f64::NAN),
+                ]),
+                0..80,
+            ),
+            sorted in proptest::prelude::any::<bool>(),
+            keep in proptest::prelude::any::<bool>(),
+        ) {
+            let mut samples = samples;
+            if sorted {
+                samples.sort_by_key(|s| s.0);
+            }
+            let p = Plan { start: 0, end: 100_000, period: 30_000, buckets: 4 };
+            let (mut general, mut fast) = (Buckets::new(p, keep), Buckets::new(p, keep));
+            let mut buf = SampleBuf::default();
+            for &(t, v) in &samples {
+                buf.push_raw(t * 1000, v, 1.0);
+            }
+            // Twice, so runs fold into non-empty aggregates too.
+            for _ in 0..2 {
+                general.add(SampleClass::Raw, &buf);
+                fast.add_unit(&buf.ts, &buf.cols[0]);
+            }
+            for k in 0..4 {
+                let (a, b) = (general.aggs()[k], fast.aggs()[k]);
+                proptest::prop_assert_eq!(a.count.to_bits(), b.count.to_bits());
+                proptest::prop_assert_eq!(a.sum.to_bits(), b.sum.to_bits());
+                proptest::prop_assert_eq!(a.min.to_bits(), b.min.to_bits());
+                proptest::prop_assert_eq!(a.max.to_bits(), b.max.to_bits());
+                let bits = |b: &Buckets| b.values(k).iter().map(|(v, w)| (v.to_bits(), w.to_bits())).collect::<Vec<_>>();
+                proptest::prop_assert_eq!(bits(&general), bits(&fast));
             }
         }
     }

@@ -89,6 +89,10 @@ pub fn namespace_for_read(field: &str, ns: &str) -> Result<()> {
 
 /// Metric name and dimensions (names unique, ≤ 30).
 pub fn identity(prefix: &str, metric_name: &str, dimensions: &[Dimension]) -> Result<()> {
+    // The happy path allocates nothing: field names are built only to describe a failure.
+    if identity_ok(metric_name, dimensions) {
+        return Ok(());
+    }
     check_name(&format!("{prefix}MetricName"), metric_name, 255)?;
     if dimensions.len() > MAX_DIMENSIONS {
         return Err(invalid(format!(
@@ -231,7 +235,7 @@ fn name_ok(v: &str, max: usize) -> bool {
     !v.is_empty() && (v.len() <= max || v.chars().count() <= max) && !v.chars().any(char::is_control)
 }
 
-fn identity_ok(metric_name: &str, dims: &[Dimension]) -> bool {
+pub(crate) fn identity_ok(metric_name: &str, dims: &[Dimension]) -> bool {
     name_ok(metric_name, 255)
         && dims.len() <= MAX_DIMENSIONS
         && dims.iter().enumerate().all(|(i, d)| {

@@ -110,11 +110,14 @@ impl Store {
                 if let Some(b) = block {
                     BlockReader::verify(&b.path, c, 0)?;
                 }
-                chunk::decode_into(class, c.bytes.bytes(), &mut samples).map_err(|e| {
+                let weights = chunk::decode_columns(class, c.bytes.bytes(), &mut samples).map_err(|e| {
                     let file = block.map(|b| b.path.clone()).unwrap_or_default();
                     Error::corruption(file, 0, format!("chunk of stream {id:?}: {e}"))
                 })?;
-                buckets.add(class, &samples);
+                match weights {
+                    chunk::Weights::One => buckets.add_unit(&samples.ts, &samples.cols[0]),
+                    chunk::Weights::Stored => buckets.add(class, &samples),
+                }
             }
         }
         Ok(by_unit)
