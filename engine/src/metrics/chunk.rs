@@ -13,7 +13,7 @@ use super::record::SampleBuf;
 use super::series::SampleClass;
 
 /// Samples per head chunk before it is cut and compressed.
-pub(crate) const HEAD_CHUNK_SAMPLES: usize = 120;
+pub(crate) const HEAD_CHUNK_SAMPLES: usize = 240;
 /// Most samples per chunk written by compaction and rollups (the codec's flat encodings allow
 /// up to 65,536; a query decodes whole chunks, so bigger than the bytes need costs reads).
 pub(crate) const BLOCK_CHUNK_SAMPLES: usize = 4096;
