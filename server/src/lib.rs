@@ -24,6 +24,7 @@
 //! - [`cli`]: the command line: `stratus serve` and the client verbs (`put-metric-data`,
 //!   `get-metric-statistics`, `get-metric-data`, `list-metrics`, `flush`).
 
+mod aws;
 mod config;
 mod convert;
 mod grpc;
