@@ -1,40 +1,29 @@
 //! `stratus.v1.MetricsService` over the engine.
 //!
 //! Each rpc: tenant from metadata (`x-stratus-account`, `x-stratus-region`, else the configured
-//! default), `convert` the request, run the engine call on tokio's blocking pool (engine calls
-//! may block on disk), map errors through `status`, and count the outcome in `telemetry`.
-//! PutMetricData answers only after awaiting the commit ticket, i.e. once the write is as
-//! durable as the engine's durability policy promises. Called by tonic, built by `serve`.
+//! default), then the shared [`Service`] operation through its middleware (`service.rs`: the
+//! in-flight bound, outcome counting, the call event), errors mapped through `status`. Called
+//! by tonic, built by `serve`.
 
-use std::future::Future;
-use std::sync::Arc;
-use std::time::Instant;
-
-use stratus_engine::{Engine, Error, Tenant};
+use stratus_engine::Tenant;
 use stratus_proto::v1 as pb;
 use stratus_proto::v1::metrics_service_server::MetricsService;
-use tonic::{Code, Request, Response, Status};
+use tonic::{Request, Response, Status};
 
-use crate::telemetry::{Registry, Rpc};
-use crate::{convert, status};
+use crate::service::{CallContext, Face, Service, ServiceError};
+use crate::status;
+use crate::telemetry::Rpc;
 
 /// Metadata key naming the caller's account.
 pub(crate) const ACCOUNT_HEADER: &str = "x-stratus-account";
 /// Metadata key naming the caller's region.
 pub(crate) const REGION_HEADER: &str = "x-stratus-region";
 
-/// Requests handled at once, across connections. Beyond this a request is refused at once
-/// with `Throttling` rather than queued for the blocking pool, so overload never turns into
-/// unbounded memory.
-pub(crate) const MAX_IN_FLIGHT: usize = 256;
-
-/// The metrics service: shares the engine with the HTTP face and the shutdown path.
+/// The metrics service: a thin translation onto the shared [`Service`].
 #[derive(Clone)]
 pub(crate) struct MetricsApi {
-    engine: Arc<Engine>,
+    service: Service,
     default_tenant: Tenant,
-    registry: Arc<Registry>,
-    in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for MetricsApi {
@@ -44,8 +33,8 @@ impl std::fmt::Debug for MetricsApi {
 }
 
 impl MetricsApi {
-    pub(crate) fn new(engine: Arc<Engine>, default_tenant: Tenant, registry: Arc<Registry>) -> Self {
-        MetricsApi { engine, default_tenant, registry, in_flight: Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT)) }
+    pub(crate) fn new(service: Service, default_tenant: Tenant) -> Self {
+        MetricsApi { service, default_tenant }
     }
 
     /// The caller's tenant: metadata if present and non-empty, else the default.
@@ -67,71 +56,17 @@ impl MetricsApi {
         Ok(Tenant { account, region })
     }
 
-    /// Runs `f` on the engine from the blocking pool.
-    async fn blocking<T, F>(&self, f: F) -> Result<T, Status>
+    /// Runs one rpc through the service layer's middleware.
+    async fn run<Req, T, F, Fut>(&self, rpc: Rpc, request: Request<Req>, op: F) -> Result<Response<T>, Status>
     where
-        T: Send + 'static,
-        F: FnOnce(&Engine) -> Result<T, Error> + Send + 'static,
+        F: FnOnce(Service, Tenant, Req) -> Fut,
+        Fut: std::future::Future<Output = Result<T, ServiceError>>,
     {
-        let engine = Arc::clone(&self.engine);
-        match tokio::task::spawn_blocking(move || f(&engine)).await {
-            Ok(result) => result.map_err(|e| status::from_engine(&e)),
-            Err(join) => Err(status::from_join(&join)),
-        }
-    }
-
-    /// Runs one rpc and counts its outcome.
-    async fn observe<T>(&self, rpc: Rpc, handler: impl Future<Output = Result<T, Status>>) -> Result<T, Status> {
-        let start = Instant::now();
-        let result = match self.in_flight.try_acquire() {
-            Ok(_permit) => handler.await,
-            Err(_) => Err(Status::resource_exhausted(format!(
-                "Throttling: more than {MAX_IN_FLIGHT} requests in flight; retry later"
-            ))),
-        };
-        let code = result.as_ref().map_or_else(Status::code, |_| Code::Ok);
-        self.registry.record(rpc, code, start.elapsed());
-        result
-    }
-
-    async fn put(&self, request: Request<pb::PutMetricDataRequest>) -> Result<pb::PutMetricDataResponse, Status> {
         let tenant = self.tenant(&request)?;
-        let req = convert::put_metric_data(request.into_inner()).map_err(|e| status::from_engine(&e))?;
-        let receipt = self.blocking(move |engine| engine.put_metric_data(&tenant, &req)).await?;
-        // The durable acknowledgement: wait for the WAL group holding this write.
-        receipt.ticket.await.map_err(|e| status::from_engine(&Error::from(e)))?;
-        self.registry.samples_accepted(receipt.samples);
-        Ok(pb::PutMetricDataResponse { samples_accepted: receipt.samples })
-    }
-
-    async fn get_statistics(
-        &self,
-        request: Request<pb::GetMetricStatisticsRequest>,
-    ) -> Result<pb::GetMetricStatisticsResponse, Status> {
-        let tenant = self.tenant(&request)?;
-        let query = convert::statistics_query(request.into_inner()).map_err(|e| status::from_engine(&e))?;
-        let result = self.blocking(move |engine| engine.get_metric_statistics(&tenant, &query)).await?;
-        Ok(convert::statistics_response(result))
-    }
-
-    async fn list(&self, request: Request<pb::ListMetricsRequest>) -> Result<pb::ListMetricsResponse, Status> {
-        let tenant = self.tenant(&request)?;
-        let query = convert::list_metrics_query(request.into_inner()).map_err(|e| status::from_engine(&e))?;
-        let page = self.blocking(move |engine| engine.list_metrics(&tenant, &query)).await?;
-        Ok(convert::list_metrics_response(page))
-    }
-
-    async fn get_data(&self, request: Request<pb::GetMetricDataRequest>) -> Result<pb::GetMetricDataResponse, Status> {
-        let tenant = self.tenant(&request)?;
-        let query = convert::get_metric_data_request(request.into_inner()).map_err(|e| status::from_engine(&e))?;
-        let result = self.blocking(move |engine| engine.get_metric_data(&tenant, &query)).await?;
-        Ok(convert::get_metric_data_response(result))
-    }
-
-    async fn flush_engine(&self, request: Request<pb::FlushRequest>) -> Result<pb::FlushResponse, Status> {
-        let compact = request.into_inner().compact;
-        let report = self.blocking(move |engine| engine.flush(compact)).await?;
-        Ok(convert::flush_response(&report))
+        let ctx = CallContext::new(Face::Grpc, rpc, tenant.clone(), None);
+        let service = self.service.clone();
+        let fut = op(service, tenant, request.into_inner());
+        self.service.call(&ctx, fut).await.map(Response::new).map_err(|e| status::from_service(&e))
     }
 }
 
@@ -141,31 +76,31 @@ impl MetricsService for MetricsApi {
         &self,
         request: Request<pb::PutMetricDataRequest>,
     ) -> Result<Response<pb::PutMetricDataResponse>, Status> {
-        self.observe(Rpc::PutMetricData, self.put(request)).await.map(Response::new)
+        self.run(Rpc::PutMetricData, request, |s, t, r| async move { s.put_metric_data(t, r).await }).await
     }
 
     async fn get_metric_statistics(
         &self,
         request: Request<pb::GetMetricStatisticsRequest>,
     ) -> Result<Response<pb::GetMetricStatisticsResponse>, Status> {
-        self.observe(Rpc::GetMetricStatistics, self.get_statistics(request)).await.map(Response::new)
+        self.run(Rpc::GetMetricStatistics, request, |s, t, r| async move { s.get_metric_statistics(t, r).await }).await
     }
 
     async fn list_metrics(
         &self,
         request: Request<pb::ListMetricsRequest>,
     ) -> Result<Response<pb::ListMetricsResponse>, Status> {
-        self.observe(Rpc::ListMetrics, self.list(request)).await.map(Response::new)
+        self.run(Rpc::ListMetrics, request, |s, t, r| async move { s.list_metrics(t, r).await }).await
     }
 
     async fn get_metric_data(
         &self,
         request: Request<pb::GetMetricDataRequest>,
     ) -> Result<Response<pb::GetMetricDataResponse>, Status> {
-        self.observe(Rpc::GetMetricData, self.get_data(request)).await.map(Response::new)
+        self.run(Rpc::GetMetricData, request, |s, t, r| async move { s.get_metric_data(t, r).await }).await
     }
 
     async fn flush(&self, request: Request<pb::FlushRequest>) -> Result<Response<pb::FlushResponse>, Status> {
-        self.observe(Rpc::Flush, self.flush_engine(request)).await.map(Response::new)
+        self.run(Rpc::Flush, request, |s, _t, r| async move { s.flush(r).await }).await
     }
 }

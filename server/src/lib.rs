@@ -31,6 +31,7 @@ mod grpc;
 mod http;
 mod memory;
 mod serve;
+mod service;
 mod status;
 mod telemetry;
 

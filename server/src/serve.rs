@@ -29,6 +29,7 @@ use tonic::transport::server::TcpIncoming;
 use crate::config::ServerConfig;
 use crate::grpc::MetricsApi;
 use crate::http;
+use crate::service::Service;
 use crate::telemetry::Registry;
 
 /// Binds `config.grpc_addr` and `config.http_addr`, then serves as [`run_with_listeners`] until
@@ -83,13 +84,10 @@ pub async fn run_with_listeners(
         .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
         .build_v1()
         .context("building the gRPC reflection service")?;
-    let metrics_service = MetricsServiceServer::new(MetricsApi::new(
-        Arc::clone(&engine),
-        config.default_tenant.clone(),
-        Arc::clone(&registry),
-    ))
-    .max_decoding_message_size(config.grpc_max_message_bytes)
-    .max_encoding_message_size(config.grpc_max_message_bytes);
+    let service = Service::new(Arc::clone(&engine), Arc::clone(&registry));
+    let metrics_service = MetricsServiceServer::new(MetricsApi::new(service, config.default_tenant.clone()))
+        .max_decoding_message_size(config.grpc_max_message_bytes)
+        .max_encoding_message_size(config.grpc_max_message_bytes);
     let grpc_server = tonic::transport::Server::builder()
         .add_service(health_service)
         .add_service(reflection)

@@ -15,6 +15,8 @@
 use stratus_engine::{Error, WalError};
 use tonic::Status;
 
+use crate::service::ServiceError;
+
 /// The gRPC status for an engine error.
 pub(crate) fn from_engine(err: &Error) -> Status {
     match err {
@@ -31,11 +33,15 @@ pub(crate) fn from_engine(err: &Error) -> Status {
     }
 }
 
-/// The gRPC status for a blocking engine task that did not return (it panicked or was
-/// cancelled at shutdown).
-pub(crate) fn from_join(err: &tokio::task::JoinError) -> Status {
-    tracing::error!(error = %err, "engine task failed");
-    Status::internal("InternalFailure: the request's engine task failed")
+/// The gRPC status for a failed service call.
+pub(crate) fn from_service(err: &ServiceError) -> Status {
+    match err {
+        ServiceError::Engine(e) => from_engine(e),
+        // A blocking engine task that did not return (it panicked or was cancelled at shutdown).
+        ServiceError::TaskFailed(why) => {
+            Status::internal(format!("InternalFailure: the request's engine task failed ({why})"))
+        }
+    }
 }
 
 #[cfg(test)]

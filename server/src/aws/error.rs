@@ -11,6 +11,7 @@ use stratus_engine::{Error, InvalidCode, WalError};
 
 use super::body::BodyError;
 use super::routing::{Protocol, RouteError, ServiceSpec};
+use crate::service::ServiceError;
 
 /// One AWS error: its model shape, its awsQuery code, HTTP status and fault side.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,6 +102,14 @@ impl AwsError {
                 tracing::error!(error = %err, "AWS request failed inside the engine");
                 AwsError::internal("The server encountered an internal error.")
             }
+        }
+    }
+
+    /// The AWS error for a failed service call.
+    pub(crate) fn from_service(err: &ServiceError) -> AwsError {
+        match err {
+            ServiceError::Engine(e) => AwsError::from_engine(e),
+            ServiceError::TaskFailed(_) => AwsError::internal("The server encountered an internal error."),
         }
     }
 
@@ -223,6 +232,14 @@ mod tests {
         let internal: BTreeMap<String, String> =
             ciborium::de::from_reader(AwsError::internal("x").cbor_body(&CLOUDWATCH).as_slice()).unwrap();
         assert_eq!(internal.get("Message").map(String::as_str), Some("x"));
+    }
+
+    #[test]
+    fn service_errors() {
+        let t = AwsError::from_service(&ServiceError::TaskFailed("panicked".into()));
+        assert_eq!((t.code, t.status.as_u16()), ("InternalServiceError", 500));
+        let e = AwsError::from_service(&ServiceError::Engine(Error::Throttled("busy")));
+        assert_eq!(e.code, "Throttling");
     }
 
     #[test]

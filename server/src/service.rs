@@ -1,0 +1,232 @@
+//! The service layer both faces call: the gRPC face (`grpc.rs`) and the AWS face (`aws/`) turn
+//! their requests into the protobuf messages of `stratus.v1` (which mirror CloudWatch's shapes
+//! member for member), and every operation runs here, once: `convert` validates and builds the
+//! engine request, the engine call runs on tokio's blocking pool (it may block on disk), and the
+//! response message is built. Faces only translate wire formats and map [`ServiceError`] to
+//! their error shapes.
+//!
+//! Every call passes through [`Service::call`], the one middleware: it bounds requests in flight
+//! (beyond [`MAX_IN_FLIGHT`] a call is refused at once with `Throttling`, so overload never turns
+//! into unbounded memory), counts the outcome in `telemetry`, and emits one structured `api`
+//! event with the call's context — request id, face, operation, caller, tenant, outcome — the
+//! seam where the audit trail attaches.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use stratus_engine::{Engine, Error, Tenant};
+use stratus_proto::v1 as pb;
+
+use crate::convert;
+use crate::telemetry::{Registry, Rpc};
+
+/// Requests handled at once, across connections and faces.
+pub(crate) const MAX_IN_FLIGHT: usize = 256;
+
+/// Why a call failed.
+#[derive(Debug)]
+pub(crate) enum ServiceError {
+    /// The engine (or validation, which speaks the engine's error) refused or failed.
+    Engine(Error),
+    /// The engine task did not return (it panicked, or the runtime is shutting down).
+    TaskFailed(String),
+}
+
+impl From<Error> for ServiceError {
+    fn from(e: Error) -> Self {
+        ServiceError::Engine(e)
+    }
+}
+
+/// Which face a call came through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Face {
+    /// `stratus.v1` over gRPC. (The AWS HTTP endpoint joins as a second variant with its
+    /// handler.)
+    Grpc,
+}
+
+/// What the middleware knows of a call.
+#[derive(Debug, Clone)]
+pub(crate) struct CallContext {
+    /// Request id returned to the client (`x-amzn-RequestId` on the AWS face).
+    pub(crate) request_id: String,
+    /// The face and protocol.
+    pub(crate) face: Face,
+    /// The operation.
+    pub(crate) operation: Rpc,
+    /// The caller's access key id, when the call was authenticated.
+    pub(crate) caller: Option<String>,
+    /// The tenant the call acts on.
+    pub(crate) tenant: Tenant,
+}
+
+impl CallContext {
+    /// A context with a fresh request id.
+    pub(crate) fn new(face: Face, operation: Rpc, tenant: Tenant, caller: Option<String>) -> CallContext {
+        CallContext { request_id: new_request_id(), face, operation, caller, tenant }
+    }
+}
+
+/// A request id: 128 random-looking bits as a UUID-shaped string (what AWS SDKs expect to see),
+/// from the process's hasher seed and a counter — unique per process, no extra dependency.
+pub(crate) fn new_request_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let state = std::collections::hash_map::RandomState::new();
+    let mut a = state.build_hasher();
+    a.write_u64(n);
+    let mut b = state.build_hasher();
+    b.write_u64(!n);
+    let (x, y) = (a.finish(), b.finish());
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        x >> 32,
+        (x >> 16) & 0xffff,
+        x & 0x0fff,
+        (y >> 48) & 0x3fff | 0x8000,
+        y & 0xffff_ffff_ffff
+    )
+}
+
+/// The operations, shared by both faces.
+#[derive(Clone)]
+pub(crate) struct Service {
+    engine: Arc<Engine>,
+    registry: Arc<Registry>,
+    in_flight: Arc<tokio::sync::Semaphore>,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service").finish_non_exhaustive()
+    }
+}
+
+impl Service {
+    pub(crate) fn new(engine: Arc<Engine>, registry: Arc<Registry>) -> Service {
+        Service { engine, registry, in_flight: Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT)) }
+    }
+
+    /// The middleware: runs `op` under the in-flight bound, counts and logs its outcome.
+    pub(crate) async fn call<T>(
+        &self,
+        ctx: &CallContext,
+        op: impl Future<Output = Result<T, ServiceError>>,
+    ) -> Result<T, ServiceError> {
+        let start = Instant::now();
+        let result = match self.in_flight.try_acquire() {
+            Ok(_permit) => op.await,
+            Err(_) => Err(ServiceError::Engine(Error::Throttled("more than 256 requests in flight; retry later"))),
+        };
+        let code = match &result {
+            Ok(_) => tonic::Code::Ok,
+            Err(e) => crate::status::from_service(e).code(),
+        };
+        self.registry.record(ctx.operation, code, start.elapsed());
+        tracing::debug!(
+            target: "stratus::api",
+            request_id = %ctx.request_id,
+            face = ?ctx.face,
+            operation = ?ctx.operation,
+            caller = ctx.caller.as_deref().unwrap_or("-"),
+            account = %ctx.tenant.account,
+            region = %ctx.tenant.region,
+            outcome = ?code,
+            micros = start.elapsed().as_micros() as u64,
+            "api call"
+        );
+        result
+    }
+
+    /// Runs `f` on the engine from the blocking pool.
+    async fn blocking<T, F>(&self, f: F) -> Result<T, ServiceError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Engine) -> Result<T, Error> + Send + 'static,
+    {
+        let engine = Arc::clone(&self.engine);
+        match tokio::task::spawn_blocking(move || f(&engine)).await {
+            Ok(result) => result.map_err(ServiceError::Engine),
+            Err(join) => {
+                tracing::error!(error = %join, "engine task failed");
+                Err(ServiceError::TaskFailed(join.to_string()))
+            }
+        }
+    }
+
+    /// PutMetricData: answers only after the commit ticket, i.e. once the write is as durable
+    /// as the engine's durability policy promises.
+    pub(crate) async fn put_metric_data(
+        &self,
+        tenant: Tenant,
+        req: pb::PutMetricDataRequest,
+    ) -> Result<pb::PutMetricDataResponse, ServiceError> {
+        let req = convert::put_metric_data(req)?;
+        let receipt = self.blocking(move |engine| engine.put_metric_data(&tenant, &req)).await?;
+        receipt.ticket.await.map_err(|e| ServiceError::Engine(Error::from(e)))?;
+        self.registry.samples_accepted(receipt.samples);
+        Ok(pb::PutMetricDataResponse { samples_accepted: receipt.samples })
+    }
+
+    /// GetMetricStatistics.
+    pub(crate) async fn get_metric_statistics(
+        &self,
+        tenant: Tenant,
+        req: pb::GetMetricStatisticsRequest,
+    ) -> Result<pb::GetMetricStatisticsResponse, ServiceError> {
+        let query = convert::statistics_query(req)?;
+        let result = self.blocking(move |engine| engine.get_metric_statistics(&tenant, &query)).await?;
+        Ok(convert::statistics_response(result))
+    }
+
+    /// ListMetrics.
+    pub(crate) async fn list_metrics(
+        &self,
+        tenant: Tenant,
+        req: pb::ListMetricsRequest,
+    ) -> Result<pb::ListMetricsResponse, ServiceError> {
+        let query = convert::list_metrics_query(req)?;
+        let page = self.blocking(move |engine| engine.list_metrics(&tenant, &query)).await?;
+        Ok(convert::list_metrics_response(page))
+    }
+
+    /// GetMetricData.
+    pub(crate) async fn get_metric_data(
+        &self,
+        tenant: Tenant,
+        req: pb::GetMetricDataRequest,
+    ) -> Result<pb::GetMetricDataResponse, ServiceError> {
+        let query = convert::get_metric_data_request(req)?;
+        let result = self.blocking(move |engine| engine.get_metric_data(&tenant, &query)).await?;
+        Ok(convert::get_metric_data_response(result))
+    }
+
+    /// Flush (admin): seal the head, and with `compact` merge every block.
+    pub(crate) async fn flush(&self, req: pb::FlushRequest) -> Result<pb::FlushResponse, ServiceError> {
+        let compact = req.compact;
+        let report = self.blocking(move |engine| engine.flush(compact)).await?;
+        Ok(convert::flush_response(&report))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_uuid_shaped_and_distinct() {
+        let ids: Vec<String> = (0..1000).map(|_| new_request_id()).collect();
+        for id in &ids {
+            let parts: Vec<&str> = id.split('-').collect();
+            assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12], "{id}");
+            assert!(id.chars().all(|c| c == '-' || c.is_ascii_hexdigit()), "{id}");
+            assert!(parts[2].starts_with('4'), "{id}");
+        }
+        let unique: std::collections::HashSet<&String> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len());
+    }
+}
