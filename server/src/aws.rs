@@ -8,5 +8,7 @@
 #![cfg_attr(not(test), allow(dead_code))]
 
 pub(crate) mod body;
+pub(crate) mod cloudwatch;
 pub(crate) mod error;
 pub(crate) mod routing;
+pub(crate) mod timestamp;
