@@ -11,6 +11,7 @@ use parking_lot::Mutex;
 
 use crate::durable::{Clock, CommitTicket, Durability, FileSystem, RealFs, SystemClock, WalConfig};
 use crate::error::{Error, Result};
+use crate::metrics::dashboard::{Dashboard, DashboardEntry, DashboardStore};
 use crate::metrics::gmd::{GetMetricData, GetMetricDataResult};
 use crate::metrics::model::{
     DatumValue, Dimension, ListMetricsPage, ListMetricsQuery, MetricKey, PutMetricData, Resolution, StatisticsQuery,
@@ -115,6 +116,7 @@ pub struct PutReceipt {
 #[derive(Debug)]
 struct Inner {
     store: Store,
+    dashboards: DashboardStore,
     cfg: EngineConfig,
 }
 
@@ -197,6 +199,7 @@ impl Engine {
         let mut wal_cfg = WalConfig::new(dir.join("wal"));
         wal_cfg.segment_bytes = config.wal_segment_bytes;
         wal_cfg.durability = config.durability;
+        let dashboards_fs = Arc::clone(&fs);
         let opened = std::time::Instant::now();
         let (store, report) = Store::open(fs, clock, dir, store_cfg, wal_cfg)?;
         let elapsed = opened.elapsed();
@@ -211,7 +214,8 @@ impl Engine {
             torn_tails = report.torn_tails,
             "engine recovered"
         );
-        let inner = Arc::new(Inner { store, cfg: config });
+        let dashboards = DashboardStore::open(dashboards_fs, &dir.join("dashboards"))?;
+        let inner = Arc::new(Inner { store, dashboards, cfg: config });
         let (stop, stop_rx) = crossbeam_channel::bounded(1);
         let (wake, wake_rx) = crossbeam_channel::bounded(1);
         let bg = inner.clone();
@@ -286,6 +290,32 @@ impl Engine {
     /// ListMetrics (see [`Querier::list_metrics`]).
     pub fn list_metrics(&self, tenant: &Tenant, q: &ListMetricsQuery) -> Result<ListMetricsPage> {
         self.querier().list_metrics(tenant, q)
+    }
+
+    /// PutDashboard: creates or replaces the tenant's dashboard `name` (durable on return). An
+    /// invalid name is `InvalidParameterValue`; an invalid body is
+    /// [`Error::InvalidDashboardBody`] with a message per problem, and nothing is stored.
+    pub fn put_dashboard(&self, tenant: &Tenant, name: &str, body: &str) -> Result<()> {
+        validate::tenant(tenant)?;
+        self.inner.dashboards.put(tenant, name, body, self.inner.store.now_ms())
+    }
+
+    /// GetDashboard; a missing one is [`Error::NotFound`].
+    pub fn get_dashboard(&self, tenant: &Tenant, name: &str) -> Result<Dashboard> {
+        validate::tenant(tenant)?;
+        self.inner.dashboards.get(tenant, name)
+    }
+
+    /// ListDashboards: the tenant's dashboards whose names start with `prefix`, by name.
+    pub fn list_dashboards(&self, tenant: &Tenant, prefix: &str) -> Result<Vec<DashboardEntry>> {
+        validate::tenant(tenant)?;
+        Ok(self.inner.dashboards.list(tenant, prefix))
+    }
+
+    /// DeleteDashboards: all or nothing; a missing name is [`Error::NotFound`] and deletes none.
+    pub fn delete_dashboards(&self, tenant: &Tenant, names: &[String]) -> Result<()> {
+        validate::tenant(tenant)?;
+        self.inner.dashboards.delete(tenant, names)
     }
 
     /// Seals the head into a block now and, if `compact`, merges all blocks.

@@ -79,6 +79,17 @@ pub enum Error {
     /// The engine is closed (or closing) and takes no more requests.
     #[error("engine is closed")]
     Closed,
+    /// A named resource (a dashboard) does not exist; `message` is AWS's text.
+    #[error("ResourceNotFound: {message}")]
+    NotFound {
+        /// What kind of resource (`dashboard`), for the faces' error shapes.
+        resource: &'static str,
+        /// AWS's message.
+        message: String,
+    },
+    /// A dashboard body was refused; each message names the offending member.
+    #[error("InvalidParameterInput: the dashboard body is invalid ({} problem(s))", .0.len())]
+    InvalidDashboardBody(Vec<crate::metrics::dashboard::DashboardValidationMessage>),
 }
 
 impl Error {

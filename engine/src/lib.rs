@@ -24,6 +24,7 @@ mod splitmix;
 pub use durable::{Clock, CommitTicket, Durability, FileSystem, ManualClock, RealFs, SimFs, SystemClock, WalError};
 pub use engine::{Appender, Engine, EngineConfig, PutReceipt, Querier};
 pub use error::{Error, InvalidCode, Result};
+pub use metrics::dashboard::{Dashboard, DashboardEntry, DashboardValidationMessage};
 pub use metrics::gmd::{
     GetMetricData, GetMetricDataResult, Message, MetricDataQuery, MetricDataResult, QueryKind, ScanBy, StatusCode,
 };

@@ -24,6 +24,7 @@
 pub(crate) mod block;
 pub(crate) mod chunk;
 pub(crate) mod compact;
+pub(crate) mod dashboard;
 pub(crate) mod enc;
 pub(crate) mod extended;
 pub(crate) mod frame;

@@ -4,6 +4,8 @@
 //! |---|---|---|
 //! | `InvalidArgument { code, message }` | `INVALID_ARGUMENT` | `"{code}: {message}"`, e.g. `InvalidParameterValue: The value NaN for parameter MetricData.member.1.Value is invalid.` |
 //! | `Throttled(why)` | `RESOURCE_EXHAUSTED` | `"Throttling: {why}"` |
+//! | `NotFound { message }` | `NOT_FOUND` | `"ResourceNotFound: {message}"` |
+//! | `InvalidDashboardBody(problems)` | `INVALID_ARGUMENT` | `"InvalidParameterInput: …"`, every problem with its data path |
 //! | `Closed`, `Wal(Closed)` | `UNAVAILABLE` | `"ServiceUnavailable: the server is shutting down"` |
 //! | `Wal(Full)` (the engine normally reports `Throttled`) | `RESOURCE_EXHAUSTED` | `"Throttling: ..."` |
 //! | `Corruption`, `Io`, `Wal(Failed)`, `Wal(Io)`, … | `INTERNAL` | `"InternalFailure: {error}"`, logged at error level |
@@ -22,6 +24,19 @@ pub(crate) fn from_engine(err: &Error) -> Status {
     match err {
         Error::InvalidArgument { code, message } => Status::invalid_argument(format!("{code}: {message}")),
         Error::Throttled(why) => Status::resource_exhausted(format!("Throttling: {why}")),
+        Error::NotFound { message, .. } => Status::not_found(format!("ResourceNotFound: {message}")),
+        Error::InvalidDashboardBody(problems) => Status::invalid_argument(format!(
+            "InvalidParameterInput: The field DashboardBody is invalid: {}",
+            problems
+                .iter()
+                .map(|p| if p.data_path.is_empty() {
+                    p.message.clone()
+                } else {
+                    format!("{}: {}", p.data_path, p.message)
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        )),
         Error::Closed | Error::Wal(WalError::Closed) => {
             Status::unavailable("ServiceUnavailable: the server is shutting down")
         }

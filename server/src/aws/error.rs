@@ -4,8 +4,6 @@
 //! awsQuery-compatible services (botocore and aws-sdk-rust dispatch on that code), and awsQuery an
 //! `<ErrorResponse>` document. Every response carries `x-amzn-RequestId`.
 
-use std::collections::BTreeMap;
-
 use http::StatusCode;
 use stratus_engine::{Error, InvalidCode, WalError};
 
@@ -29,6 +27,8 @@ pub(crate) struct AwsError {
     /// Member name of the message in the shape: `message` for most, `Message` for
     /// `InternalServiceFault` (CBOR clients deserialize by exact name).
     pub(crate) message_member: &'static str,
+    /// `dashboardValidationMessages` of `DashboardInvalidInputError`: (DataPath, Message).
+    pub(crate) validation: Vec<(String, String)>,
 }
 
 impl AwsError {
@@ -40,6 +40,7 @@ impl AwsError {
             sender: status.is_client_error(),
             message: message.into(),
             message_member: "message",
+            validation: Vec::new(),
         }
     }
 
@@ -76,6 +77,21 @@ impl AwsError {
                 InvalidCode::InvalidNextToken => {
                     AwsError::new("InvalidNextToken", "InvalidNextToken", StatusCode::BAD_REQUEST, message.clone())
                 }
+            },
+            Error::NotFound { resource: "dashboard", message } => {
+                AwsError::new("DashboardNotFoundError", "ResourceNotFound", StatusCode::NOT_FOUND, message.clone())
+            }
+            Error::NotFound { message, .. } => {
+                AwsError::new("ResourceNotFound", "ResourceNotFound", StatusCode::NOT_FOUND, message.clone())
+            }
+            Error::InvalidDashboardBody(problems) => AwsError {
+                validation: problems.iter().map(|p| (p.data_path.clone(), p.message.clone())).collect(),
+                ..AwsError::new(
+                    "DashboardInvalidInputError",
+                    "InvalidParameterInput",
+                    StatusCode::BAD_REQUEST,
+                    "The field DashboardBody is invalid; see dashboardValidationMessages.",
+                )
             },
             Error::Throttled(why) => AwsError::new(
                 "ThrottlingException",
@@ -175,23 +191,44 @@ impl AwsError {
         let mut m = serde_json::Map::new();
         m.insert("__type".into(), self.type_name(service, Protocol::AwsJson).into());
         m.insert(self.message_member.into(), self.message.clone().into());
+        if !self.validation.is_empty() {
+            let list: Vec<serde_json::Value> = self
+                .validation
+                .iter()
+                .map(|(path, msg)| serde_json::json!({ "DataPath": path, "Message": msg }))
+                .collect();
+            m.insert("dashboardValidationMessages".into(), list.into());
+        }
         serde_json::to_vec(&m).unwrap_or_default()
     }
 
     /// The CBOR body (rpcv2Cbor): a map of text keys.
     pub(crate) fn cbor_body(&self, service: &ServiceSpec) -> Vec<u8> {
-        let mut m = BTreeMap::new();
-        m.insert("__type", self.type_name(service, Protocol::RpcV2Cbor));
-        m.insert(self.message_member, self.message.clone());
+        use ciborium::Value;
+        let text = |s: &str| Value::Text(s.to_string());
+        let mut m = vec![
+            (text("__type"), Value::Text(self.type_name(service, Protocol::RpcV2Cbor))),
+            (text(self.message_member), Value::Text(self.message.clone())),
+        ];
+        if !self.validation.is_empty() {
+            let list = self
+                .validation
+                .iter()
+                .map(|(path, msg)| Value::Map(vec![(text("DataPath"), text(path)), (text("Message"), text(msg))]))
+                .collect();
+            m.push((text("dashboardValidationMessages"), Value::Array(list)));
+        }
         let mut out = Vec::new();
-        // Writing a map of strings into a Vec cannot fail.
-        let _ = ciborium::ser::into_writer(&m, &mut out);
+        // Writing a CBOR value into a Vec cannot fail.
+        let _ = ciborium::ser::into_writer(&Value::Map(m), &mut out);
         out
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::super::routing::CLOUDWATCH;
     use super::*;
 
@@ -240,6 +277,30 @@ mod tests {
         assert_eq!((t.code, t.status.as_u16()), ("InternalServiceError", 500));
         let e = AwsError::from_service(&ServiceError::Engine(Error::Throttled("busy")));
         assert_eq!(e.code, "Throttling");
+    }
+
+    #[test]
+    fn dashboard_errors_carry_their_validation_messages() {
+        let nf = AwsError::from_engine(&Error::NotFound {
+            resource: "dashboard",
+            message: "Dashboard x does not exist".into(),
+        });
+        assert_eq!((nf.shape, nf.code, nf.status.as_u16()), ("DashboardNotFoundError", "ResourceNotFound", 404));
+        let inv =
+            AwsError::from_engine(&Error::InvalidDashboardBody(vec![stratus_engine::DashboardValidationMessage {
+                data_path: "/widgets".into(),
+                message: "Should be array".into(),
+            }]));
+        assert_eq!((inv.shape, inv.code), ("DashboardInvalidInputError", "InvalidParameterInput"));
+        let json: serde_json::Value = serde_json::from_slice(&inv.json_body(&CLOUDWATCH)).unwrap();
+        assert_eq!(json["dashboardValidationMessages"][0]["DataPath"], "/widgets");
+        let cbor: ciborium::Value = ciborium::de::from_reader(inv.cbor_body(&CLOUDWATCH).as_slice()).unwrap();
+        let has_list = cbor
+            .as_map()
+            .unwrap()
+            .iter()
+            .any(|(k, v)| k.as_text() == Some("dashboardValidationMessages") && v.is_array());
+        assert!(has_list);
     }
 
     #[test]
