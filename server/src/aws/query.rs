@@ -59,6 +59,9 @@
 mod de;
 mod xml;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -234,13 +237,11 @@ pub(crate) fn parse_request(form: &[u8], version: &str) -> Result<QueryRequest, 
     let mut rest = Vec::new();
     for (key, value) in form_urlencoded::parse(form) {
         // form_urlencoded replaces invalid UTF-8 with U+FFFD; refuse instead of guessing.
-        if key.contains('\u{FFFD}') || value.contains('\u{FFFD}') {
-            if !decoded_bytes_are_valid(form) {
-                return Err(QueryError::new(
-                    QueryErrorKind::MalformedQueryString,
-                    "The request contains a parameter that is not valid UTF-8.",
-                ));
-            }
+        if (key.contains('\u{FFFD}') || value.contains('\u{FFFD}')) && !decoded_bytes_are_valid(form) {
+            return Err(QueryError::new(
+                QueryErrorKind::MalformedQueryString,
+                "The request contains a parameter that is not valid UTF-8.",
+            ));
         }
         match &*key {
             "Action" => set_once(&mut action, "Action", value.into_owned())?,

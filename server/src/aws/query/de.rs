@@ -180,7 +180,11 @@ impl<'de> NodeDe<'de> {
         let mut out = Vec::with_capacity(entries.children.len());
         for (segment, entry) in &entries.children {
             let index = parse_index(segment).ok_or_else(|| {
-                malformed(format!("Parameter {}: '{}' is not an entry index (1, 2, …).", join(&prefix, segment), segment))
+                malformed(format!(
+                    "Parameter {}: '{}' is not an entry index (1, 2, …).",
+                    join(&prefix, segment),
+                    segment
+                ))
             })?;
             let entry = NodeDe { node: entry, path: join(&prefix, segment) };
             let part = |name: &str| match entry.node.get(name) {
@@ -199,7 +203,9 @@ impl<'de> NodeDe<'de> {
         }
         let fields: Vec<(&'de str, NodeDe<'de>)> =
             self.node.children.iter().map(|(k, node)| (k.as_str(), self.child(k, node))).collect();
-        visitor.visit_map(StructAccess { fields: fields.into_iter(), pending: None }).map_err(|e: DeError| e.locate(&self.path))
+        visitor
+            .visit_map(StructAccess { fields: fields.into_iter(), pending: None })
+            .map_err(|e: DeError| e.locate(&self.path))
     }
 }
 
@@ -280,11 +286,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
         visitor.visit_unit()
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, DeError> {
+    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, DeError> {
         let path = self.path.clone();
         visitor.visit_newtype_struct(self).map_err(|e: DeError| e.locate(&path))
     }

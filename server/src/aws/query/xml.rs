@@ -209,9 +209,8 @@ impl<'a> ser::Serializer for ElementSer<'a> {
                 .ok()
                 .and_then(|v| v.as_f64())
                 .ok_or_else(|| XmlError("a timestamp that is not a finite number".to_owned()))?;
-            let iso = Timestamp(secs)
-                .to_iso8601()
-                .ok_or_else(|| XmlError(format!("timestamp {secs} is out of range")))?;
+            let iso =
+                Timestamp(secs).to_iso8601().ok_or_else(|| XmlError(format!("timestamp {secs} is out of range")))?;
             return self.text(&iso);
         }
         value.serialize(self)
