@@ -35,6 +35,10 @@
 //! * Errors name the parameter in AWS form (`MetricData.member.1.Value`):
 //!   unparsable values are `InvalidParameterValue`, missing required members
 //!   `MissingParameter`, malformed keys `MalformedQueryString`.
+//! * Shapes read from Query must not use `#[serde(flatten)]` or untagged enums: serde buffers
+//!   them through `deserialize_any`, which yields strings, so numbers would not parse.
+//! * `Action` missing or empty is `MissingAction`; `Version` missing is `MissingParameter`,
+//!   different from the expected one `NoSuchVersion` (our choice of code).
 //!
 //! # Response mapping (serde → XML)
 //!
