@@ -148,6 +148,11 @@ impl QueryError {
     pub(crate) fn message(&self) -> &str {
         &self.message
     }
+
+    /// The `<ErrorResponse>` document for this error.
+    pub(crate) fn to_error_xml(&self, request_id: &str) -> String {
+        error_xml(self.fault(), self.code(), &self.message, request_id)
+    }
 }
 
 impl fmt::Display for QueryError {

@@ -518,6 +518,16 @@ fn error_response_xml() {
          </Error><RequestId>rid-2</RequestId></ErrorResponse>"
     );
     assert!(error_xml(Fault::Receiver, "InternalServiceError", "", "r").contains("<Type>Receiver</Type>"));
+    let decode_error = put("Namespace=N&MetricData.member.1.MetricName=m&MetricData.member.1.Value=x").unwrap_err();
+    let xml = decode_error.to_error_xml("rid-3");
+    assert!(
+        xml.contains(
+            "<Error><Type>Sender</Type><Code>InvalidParameterValue</Code><Message>Value &apos;x&apos; for \
+             parameter MetricData.member.1.Value is invalid: expected a double.</Message></Error>\
+             <RequestId>rid-3</RequestId>"
+        ),
+        "{xml}"
+    );
 }
 
 #[test]
