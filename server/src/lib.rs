@@ -19,6 +19,8 @@
 //!   (unknown units and statistics, bad storage resolution, datum forms). Semantic validation
 //!   lives in the engine, shared with the future AWS HTTP face.
 //! - `status`: the one mapping from [`stratus_engine::Error`] to gRPC status codes.
+//! - `aws`: AWS wire-protocol codecs (awsQuery form decoding and XML encoding) and the shared
+//!   `Timestamp` type.
 //! - `http`: the axum router: `/healthz` and `/metrics` (Prometheus text).
 //! - `telemetry`: the server's own counters, rendered for `/metrics`.
 //! - [`cli`]: the command line: `stratus serve` and the client verbs (`put-metric-data`,

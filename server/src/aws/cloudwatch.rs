@@ -66,6 +66,18 @@ impl Serialize for Double {
     }
 }
 
+/// A request timestamp as the service layer's message (millisecond precision).
+fn ts_pb(t: Timestamp, field: &str) -> Result<prost_types::Timestamp, AwsError> {
+    let ms =
+        t.to_millis().ok_or_else(|| AwsError::invalid_value(format!("The value for parameter {field} is invalid.")))?;
+    Ok(prost_types::Timestamp { seconds: ms.div_euclid(1000), nanos: (ms.rem_euclid(1000) * 1_000_000) as i32 })
+}
+
+/// A response timestamp from the service layer's message.
+fn ts_from_pb(t: &prost_types::Timestamp) -> Timestamp {
+    Timestamp::from_millis(t.seconds.saturating_mul(1000).saturating_add(i64::from(t.nanos) / 1_000_000))
+}
+
 /// `Dimension`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -159,7 +171,7 @@ impl PutMetricDataInput {
             metric_data.push(pb::MetricDatum {
                 metric_name,
                 dimensions: d.dimensions.into_iter().map(|d| pb::Dimension { name: d.name, value: d.value }).collect(),
-                timestamp: d.timestamp.map(|t| t.to_pb()),
+                timestamp: d.timestamp.map(|t| ts_pb(t, &format!("MetricData.member.{n}.Timestamp"))).transpose()?,
                 value: d.value.map(|v| v.0),
                 statistic_values,
                 values: d.values.into_iter().map(|v| v.0).collect(),
@@ -202,8 +214,8 @@ impl GetMetricStatisticsInput {
             namespace: required(self.namespace, "Namespace")?,
             metric_name: required(self.metric_name, "MetricName")?,
             dimensions: self.dimensions.into_iter().map(|d| pb::Dimension { name: d.name, value: d.value }).collect(),
-            start_time: Some(start.to_pb()),
-            end_time: Some(end.to_pb()),
+            start_time: Some(ts_pb(start, "StartTime")?),
+            end_time: Some(ts_pb(end, "EndTime")?),
             period,
             statistics: self.statistics,
             unit: self.unit.unwrap_or_default(),
@@ -249,7 +261,7 @@ impl From<pb::GetMetricStatisticsResponse> for GetMetricStatisticsOutput {
                 .datapoints
                 .into_iter()
                 .map(|p| Datapoint {
-                    timestamp: p.timestamp.as_ref().map(Timestamp::from_pb),
+                    timestamp: p.timestamp.as_ref().map(ts_from_pb),
                     sample_count: p.sample_count.map(Double),
                     average: p.average.map(Double),
                     sum: p.sum.map(Double),
