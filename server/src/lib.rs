@@ -21,9 +21,12 @@
 //! - `status`: the one mapping from [`stratus_engine::Error`] to gRPC status codes.
 //! - `http`: the axum router: `/healthz` and `/metrics` (Prometheus text).
 //! - `telemetry`: the server's own counters, rendered for `/metrics`.
+//! - `aws`: the AWS wire face; so far `aws::sigv4`, the Signature Version 4 verifier (and
+//!   signer) the AWS HTTP endpoint will authenticate requests with.
 //! - [`cli`]: the command line: `stratus serve` and the client verbs (`put-metric-data`,
 //!   `get-metric-statistics`, `get-metric-data`, `list-metrics`, `flush`).
 
+mod aws;
 mod config;
 mod convert;
 mod grpc;
