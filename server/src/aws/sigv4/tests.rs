@@ -786,3 +786,20 @@ fn credentials_debug_redacts_the_secret() {
     assert!(!store.is_empty());
     assert!(!format!("{store:?}").contains("wJalr"));
 }
+
+#[test]
+fn odd_signed_header_names_do_not_panic() {
+    let t0 = at("20261122T000000Z");
+    let good = signed_request(t0, b"{}");
+    let auth = good["authorization"].to_str().unwrap().to_owned();
+    for list in [
+        "content-type;host;x y;x-amz-date",
+        "content-type;host;X-Amz-Date;x-amz-target",
+        "content-type;host;x:y(z);x-amz-date",
+    ] {
+        let mut h = good.clone();
+        let value = auth.replace("content-type;host;x-amz-date;x-amz-target", list);
+        h.insert("authorization", HeaderValue::from_bytes(value.as_bytes()).unwrap());
+        assert_eq!(verify(&post(&h, b"{}"), &test_store(), t0, SKEW), Err(AuthError::SignatureMismatch), "{list}");
+    }
+}
