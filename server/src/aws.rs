@@ -5,7 +5,8 @@
 //! `error` (AWS errors in each protocol's shape), `query` (the awsQuery codec: form requests
 //! decoded with serde into the shared shapes, XML responses and errors), `timestamp` (epoch
 //! seconds in JSON, CBOR tag 1, ISO 8601 in Query XML), `cloudwatch` (CloudWatch's shapes and
-//! their translation to the service layer's messages).
+//! their translation to the service layer's messages), `sigv4` (Signature Version 4 verification,
+//! and the matching signer for tests and the CLI).
 // The HTTP handler that ties these together lands with SigV4; until then only the tests use them.
 #![cfg_attr(not(test), allow(dead_code))]
 
@@ -14,4 +15,5 @@ pub(crate) mod cloudwatch;
 pub(crate) mod error;
 pub(crate) mod query;
 pub(crate) mod routing;
+pub(crate) mod sigv4;
 pub(crate) mod timestamp;

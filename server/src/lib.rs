@@ -19,10 +19,11 @@
 //!   (unknown units and statistics, bad storage resolution, datum forms). Semantic validation
 //!   lives in the engine, shared with the future AWS HTTP face.
 //! - `status`: the one mapping from [`stratus_engine::Error`] to gRPC status codes.
-//! - `aws`: AWS wire-protocol codecs (awsQuery form decoding and XML encoding) and the shared
-//!   `Timestamp` type.
 //! - `http`: the axum router: `/healthz` and `/metrics` (Prometheus text).
 //! - `telemetry`: the server's own counters, rendered for `/metrics`.
+//! - `service`: the operations both faces call, and the one middleware every call passes.
+//! - `aws`: the AWS wire face (routing, SigV4, the three protocols' codecs, AWS errors); its
+//!   HTTP handler is not mounted yet (issue 5 in progress).
 //! - [`cli`]: the command line: `stratus serve` and the client verbs (`put-metric-data`,
 //!   `get-metric-statistics`, `get-metric-data`, `list-metrics`, `flush`).
 
