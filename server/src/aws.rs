@@ -13,6 +13,7 @@
 pub(crate) mod body;
 pub(crate) mod cloudwatch;
 pub(crate) mod error;
+pub(crate) mod handler;
 pub(crate) mod query;
 pub(crate) mod routing;
 pub(crate) mod sigv4;

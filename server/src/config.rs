@@ -28,6 +28,8 @@ pub const DEFAULT_ACCOUNT: &str = "123456789012";
 pub const DEFAULT_REGION: &str = "us-east-1";
 /// Default gRPC maximum decoded message size: room for large bulk `SeriesBatch` requests.
 const DEFAULT_GRPC_MAX_MESSAGE_BYTES: usize = 64 << 20;
+/// Default largest clock skew of a SigV4-signed request.
+const DEFAULT_AUTH_MAX_SKEW: Duration = Duration::from_secs(15 * 60);
 /// Default time allowed for in-flight requests to finish after shutdown starts.
 const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// The environment variable naming the config file (like `--config`).
@@ -53,6 +55,12 @@ pub struct ServerConfig {
     pub drain_timeout: Duration,
     /// Engine settings (durability, shards, head and retention limits).
     pub engine: EngineConfig,
+    /// SigV4 credentials of the AWS endpoint: (access key id, secret, account id).
+    pub credentials: Vec<(String, String, String)>,
+    /// Serve the AWS endpoint without authentication (local development only).
+    pub insecure_no_auth: bool,
+    /// Largest clock skew a SigV4 request may have; `None` turns the check off.
+    pub auth_max_skew: Option<Duration>,
 }
 
 impl Default for ServerConfig {
@@ -65,6 +73,9 @@ impl Default for ServerConfig {
             grpc_max_message_bytes: DEFAULT_GRPC_MAX_MESSAGE_BYTES,
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
             engine: EngineConfig::default(),
+            credentials: Vec::new(),
+            insecure_no_auth: false,
+            auth_max_skew: Some(DEFAULT_AUTH_MAX_SKEW),
         }
     }
 }
@@ -135,7 +146,21 @@ pub struct ServeArgs {
     /// Time in-flight requests get to finish at shutdown before the engine closes [default: 30s].
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     drain_timeout: Option<Duration>,
+    /// An access key of the AWS endpoint, `ACCESS_KEY_ID:SECRET_ACCESS_KEY[:ACCOUNT_ID]`
+    /// (repeatable; the account defaults to --account). Env: STRATUS_CREDENTIALS, comma-separated.
+    #[arg(long, value_name = "AKID:SECRET[:ACCOUNT]", value_parser = parse_credential)]
+    credentials: Vec<(String, String, Option<String>)>,
+    /// Serve the AWS endpoint WITHOUT authentication (local development only; logged loudly).
+    #[arg(long)]
+    insecure_no_auth: bool,
+    /// Largest clock skew of a signed request, or `off` [default: 15m].
+    #[arg(long, value_name = "DURATION|off", value_parser = parse_skew)]
+    auth_max_skew: Option<Skew>,
 }
+
+/// A clock-skew limit: `None` = off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Skew(Option<Duration>);
 
 /// A raw-retention setting: `None` keeps raw samples forever.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,6 +189,9 @@ struct FileConfig {
     maintenance_interval: Option<String>,
     grpc_max_message_bytes: Option<u64>,
     drain_timeout: Option<String>,
+    credentials: Option<Vec<String>>,
+    insecure_no_auth: Option<bool>,
+    auth_max_skew: Option<String>,
 }
 
 /// Why the configuration was rejected. Each variant names where the bad value came from.
@@ -265,6 +293,9 @@ const KEYS: &[&str] = &[
     "maintenance_interval",
     "grpc_max_message_bytes",
     "drain_timeout",
+    "credentials",
+    "insecure_no_auth",
+    "auth_max_skew",
 ];
 
 fn env_name(key: &str) -> String {
@@ -432,6 +463,44 @@ impl Layers<'_> {
         )? {
             config.drain_timeout = v;
         }
+        // Credentials: flags replace env, env replaces the file (like every other key).
+        let creds: Vec<(String, String, Option<String>)> = if !args.credentials.is_empty() {
+            args.credentials.clone()
+        } else if let Some(v) = (self.env)(&env_name("credentials")) {
+            v.split(',')
+                .filter(|c| !c.trim().is_empty())
+                .map(|c| parse_credential(c.trim()))
+                .collect::<Result<_, _>>()
+                .map_err(|reason| ConfigError::Invalid {
+                    key: "credentials",
+                    origin: "environment variable STRATUS_CREDENTIALS".into(),
+                    reason,
+                })?
+        } else {
+            file.credentials
+                .unwrap_or_default()
+                .iter()
+                .map(|c| parse_credential(c))
+                .collect::<Result<_, _>>()
+                .map_err(|reason| ConfigError::Invalid { key: "credentials", origin: "config file".into(), reason })?
+        };
+        config.credentials = creds
+            .into_iter()
+            .map(|(id, secret, account)| (id, secret, account.unwrap_or_else(|| config.default_tenant.account.clone())))
+            .collect();
+        if let Some(v) = self.pick(
+            "insecure_no_auth",
+            args.insecure_no_auth.then_some(true),
+            file.insecure_no_auth.map(Ok),
+            parse_bool,
+        )? {
+            config.insecure_no_auth = v;
+        }
+        if let Some(v) =
+            self.pick("auth_max_skew", args.auth_max_skew, file.auth_max_skew.map(|s| parse_skew(&s)), parse_skew)?
+        {
+            config.auth_max_skew = v.0;
+        }
         // Rules that span several settings (e.g. max_pending_samples >= head_max_samples).
         config.engine.validate().map_err(|reason| ConfigError::Engine { reason })?;
         Ok(config)
@@ -468,6 +537,31 @@ fn parse_durability(s: &str) -> Result<Durability, String> {
             )),
         },
     }
+}
+
+fn parse_credential(s: &str) -> Result<(String, String, Option<String>), String> {
+    let parts: Vec<&str> = s.split(':').collect();
+    let ok = |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_graphic());
+    match parts.as_slice() {
+        [id, secret] if ok(id) && ok(secret) => Ok(((*id).into(), (*secret).into(), None)),
+        [id, secret, account] if ok(id) && ok(secret) && ok(account) => {
+            Ok(((*id).into(), (*secret).into(), Some((*account).into())))
+        }
+        _ => Err("a credential is ACCESS_KEY_ID:SECRET_ACCESS_KEY[:ACCOUNT_ID], each part non-empty printable ASCII"
+            .to_owned()),
+    }
+}
+
+fn parse_bool(s: &str) -> Result<bool, String> {
+    match s.trim() {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        other => Err(format!("{other:?} is not a boolean (true or false)")),
+    }
+}
+
+fn parse_skew(s: &str) -> Result<Skew, String> {
+    if s.trim() == "off" { Ok(Skew(None)) } else { parse_duration(s).map(|d| Skew(Some(d))) }
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {

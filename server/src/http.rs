@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use stratus_engine::Engine;
 
+use crate::aws::handler::AwsApi;
 use crate::telemetry::Registry;
 
 #[derive(Clone)]
@@ -21,11 +22,14 @@ struct AppState {
 }
 
 /// The HTTP routes.
-pub(crate) fn router(engine: Arc<Engine>, registry: Arc<Registry>) -> Router {
+/// `/healthz`, `/metrics`, and every other request to the AWS endpoint (`aws::handler`).
+pub(crate) fn router(engine: Arc<Engine>, registry: Arc<Registry>, aws: Arc<AwsApi>) -> Router {
+    let aws_routes = Router::new().fallback(crate::aws::handler::handle).with_state(aws);
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .with_state(AppState { engine, registry })
+        .merge(aws_routes)
 }
 
 async fn healthz() -> &'static str {

@@ -26,6 +26,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tonic::transport::server::TcpIncoming;
 
+use crate::aws::handler::{Auth, AwsApi};
+use crate::aws::sigv4::Credentials;
 use crate::config::ServerConfig;
 use crate::grpc::MetricsApi;
 use crate::http;
@@ -85,7 +87,7 @@ pub async fn run_with_listeners(
         .build_v1()
         .context("building the gRPC reflection service")?;
     let service = Service::new(Arc::clone(&engine), Arc::clone(&registry));
-    let metrics_service = MetricsServiceServer::new(MetricsApi::new(service, config.default_tenant.clone()))
+    let metrics_service = MetricsServiceServer::new(MetricsApi::new(service.clone(), config.default_tenant.clone()))
         .max_decoding_message_size(config.grpc_max_message_bytes)
         .max_encoding_message_size(config.grpc_max_message_bytes);
     let grpc_server = tonic::transport::Server::builder()
@@ -99,7 +101,8 @@ pub async fn run_with_listeners(
             async move { grpc_server.await.context("gRPC server failed") },
         ));
 
-    let http_server = axum::serve(http, http::router(Arc::clone(&engine), Arc::clone(&registry)))
+    let aws = Arc::new(AwsApi { service: service.clone(), auth: aws_auth(&config) });
+    let http_server = axum::serve(http, http::router(Arc::clone(&engine), Arc::clone(&registry), aws))
         .with_graceful_shutdown(stopped(stop_rx.clone()));
     let mut http_task =
         tokio::spawn(stop_when_done(
@@ -153,6 +156,32 @@ pub async fn run_with_listeners(
         None => Ok(()),
         Some(err) => Err(err),
     }
+}
+
+/// How the AWS endpoint authenticates, from the configuration (SigV4 unless explicitly off).
+fn aws_auth(config: &ServerConfig) -> Auth {
+    if config.insecure_no_auth {
+        tracing::warn!(
+            "AUTHENTICATION IS OFF (--insecure-no-auth): the AWS endpoint accepts unsigned requests from anyone \
+             who can reach it, all as account {}. Use this for local development only.",
+            config.default_tenant.account
+        );
+        return Auth::Insecure {
+            account: config.default_tenant.account.clone(),
+            region: config.default_tenant.region.clone(),
+        };
+    }
+    if config.credentials.is_empty() {
+        tracing::warn!(
+            "no credentials configured: the AWS endpoint refuses every request; add --credentials AKID:SECRET[:ACCOUNT]"
+        );
+    }
+    let credentials = config
+        .credentials
+        .iter()
+        .map(|(id, secret, account)| Credentials::new(id.clone(), secret.clone(), account.clone()))
+        .collect();
+    Auth::SigV4 { credentials, max_skew: config.auth_max_skew }
 }
 
 /// Creates the data directory and opens (recovers) the engine on the blocking pool.

@@ -15,7 +15,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
-use stratus_engine::{Engine, Error, Tenant};
+use stratus_engine::{Dashboard, DashboardEntry, Engine, Error, Tenant};
 use stratus_proto::v1 as pb;
 
 use crate::convert;
@@ -42,9 +42,28 @@ impl From<Error> for ServiceError {
 /// Which face a call came through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Face {
-    /// `stratus.v1` over gRPC. (The AWS HTTP endpoint joins as a second variant with its
-    /// handler.)
+    /// `stratus.v1` over gRPC.
     Grpc,
+    /// The AWS HTTP endpoint, with the protocol (`awsJson`, `rpcv2Cbor`, `awsQuery`).
+    Aws(&'static str),
+}
+
+/// What the middleware needs of a face's error: the gRPC-style code it is counted under, and
+/// the error to answer when too many calls are in flight.
+pub(crate) trait CallOutcome {
+    /// The code the call is counted under in `telemetry`.
+    fn code(&self) -> tonic::Code;
+    /// The refusal for a call over [`MAX_IN_FLIGHT`].
+    fn overloaded() -> Self;
+}
+
+impl CallOutcome for ServiceError {
+    fn code(&self) -> tonic::Code {
+        crate::status::from_service(self).code()
+    }
+    fn overloaded() -> Self {
+        ServiceError::Engine(Error::Throttled("more than 256 requests in flight; retry later"))
+    }
 }
 
 /// What the middleware knows of a call.
@@ -112,19 +131,19 @@ impl Service {
     }
 
     /// The middleware: runs `op` under the in-flight bound, counts and logs its outcome.
-    pub(crate) async fn call<T>(
+    pub(crate) async fn call<T, E: CallOutcome>(
         &self,
         ctx: &CallContext,
-        op: impl Future<Output = Result<T, ServiceError>>,
-    ) -> Result<T, ServiceError> {
+        op: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
         let start = Instant::now();
         let result = match self.in_flight.try_acquire() {
             Ok(_permit) => op.await,
-            Err(_) => Err(ServiceError::Engine(Error::Throttled("more than 256 requests in flight; retry later"))),
+            Err(_) => Err(E::overloaded()),
         };
         let code = match &result {
             Ok(_) => tonic::Code::Ok,
-            Err(e) => crate::status::from_service(e).code(),
+            Err(e) => e.code(),
         };
         self.registry.record(ctx.operation, code, start.elapsed());
         tracing::debug!(
@@ -203,6 +222,30 @@ impl Service {
         let query = convert::get_metric_data_request(req)?;
         let result = self.blocking(move |engine| engine.get_metric_data(&tenant, &query)).await?;
         Ok(convert::get_metric_data_response(result))
+    }
+
+    /// PutDashboard.
+    pub(crate) async fn put_dashboard(&self, tenant: Tenant, name: String, body: String) -> Result<(), ServiceError> {
+        self.blocking(move |engine| engine.put_dashboard(&tenant, &name, &body)).await
+    }
+
+    /// GetDashboard.
+    pub(crate) async fn get_dashboard(&self, tenant: Tenant, name: String) -> Result<Dashboard, ServiceError> {
+        self.blocking(move |engine| engine.get_dashboard(&tenant, &name)).await
+    }
+
+    /// ListDashboards.
+    pub(crate) async fn list_dashboards(
+        &self,
+        tenant: Tenant,
+        prefix: String,
+    ) -> Result<Vec<DashboardEntry>, ServiceError> {
+        self.blocking(move |engine| engine.list_dashboards(&tenant, &prefix)).await
+    }
+
+    /// DeleteDashboards.
+    pub(crate) async fn delete_dashboards(&self, tenant: Tenant, names: Vec<String>) -> Result<(), ServiceError> {
+        self.blocking(move |engine| engine.delete_dashboards(&tenant, &names)).await
     }
 
     /// Flush (admin): seal the head, and with `compact` merge every block.

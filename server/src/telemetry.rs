@@ -20,11 +20,24 @@ pub(crate) enum Rpc {
     ListMetrics = 2,
     Flush = 3,
     GetMetricData = 4,
+    PutDashboard = 5,
+    GetDashboard = 6,
+    ListDashboards = 7,
+    DeleteDashboards = 8,
 }
 
 impl Rpc {
-    const ALL: [Rpc; 5] =
-        [Rpc::PutMetricData, Rpc::GetMetricStatistics, Rpc::ListMetrics, Rpc::GetMetricData, Rpc::Flush];
+    const ALL: [Rpc; 9] = [
+        Rpc::PutMetricData,
+        Rpc::GetMetricStatistics,
+        Rpc::ListMetrics,
+        Rpc::GetMetricData,
+        Rpc::Flush,
+        Rpc::PutDashboard,
+        Rpc::GetDashboard,
+        Rpc::ListDashboards,
+        Rpc::DeleteDashboards,
+    ];
     /// Number of rpcs: the first dimension of the counter arrays.
     const COUNT: usize = Rpc::ALL.len();
 
@@ -35,6 +48,10 @@ impl Rpc {
             Rpc::ListMetrics => "ListMetrics",
             Rpc::GetMetricData => "GetMetricData",
             Rpc::Flush => "Flush",
+            Rpc::PutDashboard => "PutDashboard",
+            Rpc::GetDashboard => "GetDashboard",
+            Rpc::ListDashboards => "ListDashboards",
+            Rpc::DeleteDashboards => "DeleteDashboards",
         }
     }
 }

@@ -204,9 +204,6 @@ pub(crate) struct GetMetricStatisticsInput {
 
 impl GetMetricStatisticsInput {
     pub(crate) fn into_pb(self) -> Result<pb::GetMetricStatisticsRequest, AwsError> {
-        let required = |v: Option<String>, name: &str| {
-            v.ok_or_else(|| AwsError::missing(format!("The parameter {name} is required.")))
-        };
         let start = self.start_time.ok_or_else(|| AwsError::missing("The parameter StartTime is required."))?;
         let end = self.end_time.ok_or_else(|| AwsError::missing("The parameter EndTime is required."))?;
         let period = self.period.ok_or_else(|| AwsError::missing("The parameter Period is required."))?;
@@ -336,6 +333,94 @@ impl From<pb::ListMetricsResponse> for ListMetricsOutput {
             next_token: (!r.next_token.is_empty()).then_some(r.next_token),
         }
     }
+}
+
+/// `PutDashboardInput`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct PutDashboardInput {
+    pub(crate) dashboard_name: Option<String>,
+    pub(crate) dashboard_body: Option<String>,
+}
+
+/// `DashboardValidationMessage`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct DashboardValidationMessage {
+    pub(crate) data_path: String,
+    pub(crate) message: String,
+}
+
+/// `PutDashboardOutput`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct PutDashboardOutput {
+    pub(crate) dashboard_validation_messages: Vec<DashboardValidationMessage>,
+}
+
+/// `GetDashboardInput`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct GetDashboardInput {
+    pub(crate) dashboard_name: Option<String>,
+}
+
+/// `GetDashboardOutput`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct GetDashboardOutput {
+    pub(crate) dashboard_arn: String,
+    pub(crate) dashboard_body: String,
+    pub(crate) dashboard_name: String,
+}
+
+/// `ListDashboardsInput`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ListDashboardsInput {
+    pub(crate) dashboard_name_prefix: Option<String>,
+    pub(crate) next_token: Option<String>,
+}
+
+/// `DashboardEntry`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct DashboardEntry {
+    pub(crate) dashboard_name: String,
+    pub(crate) dashboard_arn: String,
+    pub(crate) last_modified: Timestamp,
+    pub(crate) size: u64,
+}
+
+/// `ListDashboardsOutput`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ListDashboardsOutput {
+    pub(crate) dashboard_entries: Vec<DashboardEntry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) next_token: Option<String>,
+}
+
+/// `DeleteDashboardsInput`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct DeleteDashboardsInput {
+    #[serde(default)]
+    pub(crate) dashboard_names: Vec<String>,
+}
+
+/// An output with no members (`DeleteDashboardsOutput`, `PutMetricData`'s).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub(crate) struct Empty {}
+
+/// A dashboard's ARN. CloudWatch dashboards' ARNs carry no region.
+pub(crate) fn dashboard_arn(account: &str, name: &str) -> String {
+    format!("arn:aws:cloudwatch::{account}:dashboard/{name}")
+}
+
+/// A required string member, or AWS's MissingParameter error naming it.
+pub(crate) fn required(v: Option<String>, name: &str) -> Result<String, AwsError> {
+    v.ok_or_else(|| AwsError::missing(format!("The parameter {name} is required.")))
 }
 
 #[cfg(test)]

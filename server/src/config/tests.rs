@@ -197,7 +197,9 @@ fn every_key_is_a_file_key_and_an_env_var() {
             "raw_retention" => format!("{k} = \"20days\"\n"),
             "five_minute_retention" => format!("{k} = \"forever\"\n"),
             "one_hour_retention" => format!("{k} = \"400d\"\n"),
-            "head_max_age" | "drain_timeout" | "maintenance_interval" => format!("{k} = \"1h\"\n"),
+            "head_max_age" | "drain_timeout" | "maintenance_interval" | "auth_max_skew" => format!("{k} = \"1h\"\n"),
+            "credentials" => format!("{k} = [\"AKIDEXAMPLE:secret:111122223333\"]\n"),
+            "insecure_no_auth" => format!("{k} = false\n"),
             _ => format!("{k} = \"x\"\n"),
         })
         .collect::<String>();
@@ -229,4 +231,28 @@ fn settings_that_do_not_work_together_are_rejected() {
     let err = ServerConfig::from_sources(&ServeArgs::default(), env).unwrap_err();
     assert!(matches!(err, ConfigError::Engine { .. }), "{err:?}");
     assert!(err.to_string().contains("max_pending_samples"), "{err}");
+}
+
+#[test]
+fn credentials_and_auth_settings() {
+    let c = ServerConfig::from_sources(
+        &flags(&["--credentials", "AKID1:s1", "--credentials", "AKID2:s2:999988887777", "--auth-max-skew", "off"]),
+        env_of(&[]),
+    )
+    .unwrap();
+    assert_eq!(
+        c.credentials,
+        vec![
+            ("AKID1".to_string(), "s1".to_string(), "123456789012".to_string()),
+            ("AKID2".to_string(), "s2".to_string(), "999988887777".to_string())
+        ]
+    );
+    assert_eq!((c.auth_max_skew, c.insecure_no_auth), (None, false));
+    let e = ServerConfig::from_sources(&flags(&[]), env_of(&[("STRATUS_CREDENTIALS", "A:b, C:d:1")])).unwrap();
+    assert_eq!(e.credentials.len(), 2);
+    let d = ServerConfig::from_sources(&flags(&[]), env_of(&[])).unwrap();
+    assert_eq!((d.auth_max_skew, d.insecure_no_auth), (Some(std::time::Duration::from_secs(900)), false));
+    let i = ServerConfig::from_sources(&flags(&["--insecure-no-auth"]), env_of(&[])).unwrap();
+    assert!(i.insecure_no_auth);
+    assert!(ServerConfig::from_sources(&flags(&[]), env_of(&[("STRATUS_CREDENTIALS", "nocolon")])).is_err());
 }

@@ -58,8 +58,10 @@ async fn health_and_self_metrics() {
         r.body
     );
 
+    // Other paths belong to the AWS endpoint: a request naming no service is AWS's 400.
     let r = http_get(http, "/no-such-page").await.expect("GET /no-such-page");
-    assert_eq!(r.status, 404, "{r:?}");
+    assert_eq!(r.status, 400, "{r:?}");
+    assert!(r.body.contains("UnknownOperationException"), "{r:?}");
 
     server.stop().await;
 }
