@@ -1,0 +1,162 @@
+"""Stock AWS clients against a running Stratus: boto3 (awsJson1_0), the AWS CLI (awsJson1_0)
+and hand-signed awsQuery requests (botocore's SigV4 signer over a form body, as pre-Dec-2025
+clients send). Exits non-zero on the first failed check, printing what differed.
+
+Usage: clients.py ENDPOINT_URL ACCESS_KEY SECRET_KEY
+"""
+import datetime
+import json
+import os
+import subprocess
+import sys
+import urllib.parse
+import urllib.request
+import xml.etree.ElementTree as ET
+
+import boto3
+import botocore.auth
+import botocore.awsrequest
+import botocore.credentials
+from botocore.exceptions import ClientError
+
+endpoint, key, secret = sys.argv[1:4]
+
+
+def client(region="us-east-1", secret_key=secret):
+    return boto3.client("cloudwatch", endpoint_url=endpoint, region_name=region,
+                        aws_access_key_id=key, aws_secret_access_key=secret_key)
+
+
+def check(cond, what):
+    if not cond:
+        print("FAILED:", what, file=sys.stderr)
+        sys.exit(1)
+    print("ok:", what.split("\n")[0][:100])
+
+
+def error_of(fn):
+    try:
+        fn()
+    except ClientError as e:
+        return e.response
+    check(False, "expected an error")
+
+
+cw = client()
+now = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0)
+span = dict(StartTime=now - datetime.timedelta(minutes=10), EndTime=now + datetime.timedelta(minutes=5))
+dims = [{"Name": "Host", "Value": "web-1"}]
+
+# PutMetricData: all three datum forms, then read back exactly.
+cw.put_metric_data(Namespace="Shop", MetricData=[
+    {"MetricName": "Latency", "Dimensions": dims, "Timestamp": now, "Value": 10.0, "Unit": "Milliseconds"},
+    {"MetricName": "Latency", "Dimensions": dims, "Timestamp": now, "Values": [20.0, 30.0], "Counts": [1.0, 2.0],
+     "Unit": "Milliseconds"},
+    {"MetricName": "Latency", "Dimensions": dims, "Timestamp": now,
+     "StatisticValues": {"SampleCount": 2.0, "Sum": 4.0, "Minimum": 1.0, "Maximum": 3.0}, "Unit": "Milliseconds"},
+])
+r = cw.get_metric_statistics(Namespace="Shop", MetricName="Latency", Dimensions=dims, Period=60,
+                             Statistics=["SampleCount", "Sum", "Minimum", "Maximum", "Average"], **span)
+dp = r["Datapoints"]
+check(len(dp) == 1, f"one datapoint: {dp}")
+d = dp[0]
+check((d["SampleCount"], d["Sum"], d["Minimum"], d["Maximum"]) == (6.0, 94.0, 1.0, 30.0), f"statistics exact: {d}")
+check(abs(d["Average"] - 94.0 / 6) < 1e-12 and d["Unit"] == "Milliseconds", f"average and unit: {d}")
+check(d["Timestamp"] == now, f"timestamp round trip: {d['Timestamp']} vs {now}")
+check(r["Label"] == "Latency", "label")
+# A statistic set with Minimum != Maximum makes percentiles unavailable for its period (AWS's
+# rule), so they are asked of a metric of raw values only.
+cw.put_metric_data(Namespace="Shop", MetricData=[{"MetricName": "Raw", "Timestamp": now, "Values": [5.0, 7.0, 9.0]}])
+p = cw.get_metric_statistics(Namespace="Shop", MetricName="Raw", Period=60, ExtendedStatistics=["p100"], **span)
+p = p["Datapoints"]
+check(p and p[0]["ExtendedStatistics"]["p100"] == 9.0, f"extended statistics: {p}")
+
+metrics = cw.list_metrics(Namespace="Shop")["Metrics"]
+check(metrics == [{"Namespace": "Shop", "MetricName": "Latency", "Dimensions": dims},
+                  {"Namespace": "Shop", "MetricName": "Raw", "Dimensions": []}], f"list metrics: {metrics}")
+
+# Large bodies are gzip-compressed by boto3 (>= 10 KiB) and must be accepted.
+many = [{"MetricName": f"M{i}", "Dimensions": dims, "Timestamp": now, "Value": float(i)} for i in range(400)]
+cw.put_metric_data(Namespace="Bulk", MetricData=many)
+check(len(cw.list_metrics(Namespace="Bulk")["Metrics"]) == 400, "gzip-compressed PutMetricData (400 datums)")
+
+# Errors, in AWS's codes.
+e = error_of(lambda: cw.put_metric_data(Namespace="Shop", MetricData=[{"MetricName": "X", "Value": 1.0, "Values": [1.0]}]))
+check(e["Error"]["Code"] == "InvalidParameterCombination" and e["ResponseMetadata"]["HTTPStatusCode"] == 400,
+      f"Value+Values: {e['Error']}")
+check(e["Error"]["Message"] == "The parameters MetricData.member.1.Value and MetricData.member.1.Values are "
+      "mutually exclusive and you have specified both.", "AWS's wording")
+e = error_of(lambda: cw.put_metric_data(Namespace="Shop", MetricData=[{"MetricName": "X", "Value": float("nan")}]))
+check(e["Error"]["Code"] == "InvalidParameterValue", f"NaN refused: {e['Error']}")
+e = error_of(lambda: cw.get_metric_statistics(Namespace="Shop", MetricName="Latency", Period=7, Statistics=["Sum"], **span))
+check(e["Error"]["Code"] == "InvalidParameterValue", f"bad period: {e['Error']}")
+
+# Dashboards.
+body = json.dumps({"widgets": [{"type": "text", "x": 0, "y": 0, "width": 6, "height": 3,
+                                "properties": {"markdown": "hi"}}]})
+cw.put_dashboard(DashboardName="ops", DashboardBody=body)
+g = cw.get_dashboard(DashboardName="ops")
+check(g["DashboardBody"] == body and g["DashboardArn"].endswith(":dashboard/ops"), f"get dashboard: {g}")
+entries = cw.list_dashboards(DashboardNamePrefix="o")["DashboardEntries"]
+check([x["DashboardName"] for x in entries] == ["ops"] and entries[0]["Size"] == len(body), f"list: {entries}")
+e = error_of(lambda: cw.put_dashboard(DashboardName="bad", DashboardBody='{"widgets": {}}'))
+check(e["Error"]["Code"] == "InvalidParameterInput", f"invalid body: {e['Error']}")
+cw.delete_dashboards(DashboardNames=["ops"])
+e = error_of(lambda: cw.get_dashboard(DashboardName="ops"))
+check(e["Error"]["Code"] == "ResourceNotFound" and e["ResponseMetadata"]["HTTPStatusCode"] == 404, f"deleted: {e}")
+
+# Authentication and scoping.
+e = error_of(lambda: client(secret_key="wrong").list_metrics())
+check(e["Error"]["Code"] == "SignatureDoesNotMatch" and e["ResponseMetadata"]["HTTPStatusCode"] == 403,
+      f"wrong secret: {e['Error']}")
+req = urllib.request.Request(endpoint + "/", data=b"{}", method="POST", headers={
+    "X-Amz-Target": "GraniteServiceVersion20100801.ListMetrics", "Content-Type": "application/x-amz-json-1.0"})
+try:
+    urllib.request.urlopen(req, timeout=10)
+    check(False, "unsigned request accepted")
+except urllib.error.HTTPError as h:
+    check(h.code == 403 and h.headers["x-amzn-query-error"].startswith("MissingAuthenticationToken"),
+          f"unsigned request refused: {h.code} {dict(h.headers)}")
+check(client(region="eu-west-1").list_metrics()["Metrics"] == [], "another region sees nothing")
+
+# awsQuery: a form body signed with botocore's own SigV4 signer, XML back.
+def query(params):
+    data = urllib.parse.urlencode(dict(params, Version="2010-08-01")).encode()
+    areq = botocore.awsrequest.AWSRequest(method="POST", url=endpoint + "/", data=data,
+                                          headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    botocore.auth.SigV4Auth(botocore.credentials.Credentials(key, secret), "monitoring", "us-east-1").add_auth(areq)
+    prepared = areq.prepare()
+    r = urllib.request.Request(prepared.url, data=data, method="POST", headers=dict(prepared.headers))
+    try:
+        with urllib.request.urlopen(r, timeout=10) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as h:
+        return h.code, h.read().decode()
+
+ns = "{http://monitoring.amazonaws.com/doc/2010-08-01/}"
+status, xml = query({"Action": "ListMetrics", "Namespace": "Shop"})
+root = ET.fromstring(xml)
+names = [m.text for m in root.iter(ns + "MetricName")]
+check(status == 200 and names == ["Latency", "Raw"], f"awsQuery ListMetrics: {status} {xml[:300]}")
+status, xml = query({"Action": "GetMetricStatistics", "Namespace": "Shop", "MetricName": "Latency", "Period": "60",
+                     "Dimensions.member.1.Name": "Host", "Dimensions.member.1.Value": "web-1",
+                     "Statistics.member.1": "Sum", "StartTime": span["StartTime"].strftime("%Y-%m-%dT%H:%M:%SZ"),
+                     "EndTime": span["EndTime"].strftime("%Y-%m-%dT%H:%M:%SZ")})
+sums = [float(s.text) for s in ET.fromstring(xml).iter(ns + "Sum")]
+check(status == 200 and sums == [94.0], f"awsQuery GetMetricStatistics: {status} {xml[:400]}")
+status, xml = query({"Action": "PutMetricData", "Namespace": "Shop",
+                     "MetricData.member.1.MetricName": "X", "MetricData.member.1.Value": "1",
+                     "MetricData.member.1.Values.member.1": "2"})
+check(status == 400 and "<Code>InvalidParameterCombination</Code>" in xml, f"awsQuery error: {status} {xml}")
+
+# The AWS CLI (a separate program, its own argument parsing), as the README tour uses it.
+env = dict(os.environ, AWS_ACCESS_KEY_ID=key, AWS_SECRET_ACCESS_KEY=secret, AWS_DEFAULT_REGION="us-east-1")
+aws = [os.path.join(os.path.dirname(sys.executable), "aws"), "--endpoint-url", endpoint, "cloudwatch"]
+subprocess.run(aws + ["put-metric-data", "--namespace", "Cli", "--metric-name", "Hits", "--value", "5",
+                      "--timestamp", now.strftime("%Y-%m-%dT%H:%M:%SZ")], env=env, check=True, timeout=60)
+out = subprocess.run(aws + ["get-metric-statistics", "--namespace", "Cli", "--metric-name", "Hits", "--period", "60",
+                            "--statistics", "Sum", "--start-time", span["StartTime"].strftime("%Y-%m-%dT%H:%M:%SZ"),
+                            "--end-time", span["EndTime"].strftime("%Y-%m-%dT%H:%M:%SZ")],
+                     env=env, check=True, capture_output=True, text=True, timeout=60).stdout
+check([p["Sum"] for p in json.loads(out)["Datapoints"]] == [5.0], f"AWS CLI round trip: {out}")
+print("all client checks passed")
