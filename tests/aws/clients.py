@@ -71,6 +71,22 @@ p = cw.get_metric_statistics(Namespace="Shop", MetricName="Raw", Period=60, Exte
 p = p["Datapoints"]
 check(p and p[0]["ExtendedStatistics"]["p100"] == 9.0, f"extended statistics: {p}")
 
+# GetMetricData: a MetricStat, metric math over it, and a Metrics Insights query.
+g = cw.get_metric_data(StartTime=span["StartTime"], EndTime=span["EndTime"], MetricDataQueries=[
+    {"Id": "m", "MetricStat": {"Metric": {"Namespace": "Shop", "MetricName": "Latency", "Dimensions": dims},
+                               "Period": 60, "Stat": "Sum"}, "ReturnData": False},
+    {"Id": "double", "Expression": "m * 2", "Label": "Twice"},
+    {"Id": "q", "Expression": 'SELECT MAX(Latency) FROM Shop', "Period": 60},
+])
+res = {r["Id"]: r for r in g["MetricDataResults"]}
+check(set(res) == {"double", "q"}, f"GetMetricData returns the ReturnData results: {list(res)}")
+check(res["double"]["Values"] == [188.0] and res["double"]["Timestamps"] == [now] and res["double"]["Label"] == "Twice",
+      f"metric math: {res['double']}")
+check(res["q"]["Values"] == [30.0] and res["q"]["StatusCode"] == "Complete", f"Metrics Insights: {res['q']}")
+e = error_of(lambda: cw.get_metric_data(StartTime=span["StartTime"], EndTime=span["EndTime"],
+                                        MetricDataQueries=[{"Id": "bad", "Expression": "nope("}]))
+check(e["Error"]["Code"] in ("ValidationError", "InvalidParameterValue"), f"bad expression: {e['Error']}")
+
 metrics = cw.list_metrics(Namespace="Shop")["Metrics"]
 check(metrics == [{"Namespace": "Shop", "MetricName": "Latency", "Dimensions": dims},
                   {"Namespace": "Shop", "MetricName": "Raw", "Dimensions": []}], f"list metrics: {metrics}")

@@ -7,7 +7,9 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::error::ProvideErrorMetadata;
 use aws_sdk_cloudwatch::primitives::DateTime;
-use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit, Statistic, StatisticSet};
+use aws_sdk_cloudwatch::types::{
+    Dimension, Metric, MetricDataQuery, MetricDatum, MetricStat, StandardUnit, Statistic, StatisticSet,
+};
 use stratus_tests::ServerProcess;
 
 const KEY: &str = "AKIDRUSTSDKTEST";
@@ -94,6 +96,25 @@ async fn aws_sdk_rust_cloudwatch_works_unmodified() {
     assert_eq!((p.sample_count(), p.sum(), p.minimum(), p.maximum()), (Some(6.0), Some(24.0), Some(1.0), Some(9.0)));
     assert_eq!(p.timestamp().map(|t| t.secs()), Some(minute), "timestamps as CBOR tag 1 round trip");
     assert_eq!(p.unit(), Some(&StandardUnit::Milliseconds));
+
+    let metric = Metric::builder().namespace("RustSdk").metric_name("Latency").dimensions(host.clone()).build();
+    let data = bounded(
+        cw.get_metric_data()
+            .start_time(DateTime::from_secs(minute - 600))
+            .end_time(DateTime::from_secs(minute + 300))
+            .metric_data_queries(
+                MetricDataQuery::builder()
+                    .id("m")
+                    .metric_stat(MetricStat::builder().metric(metric).period(60).stat("Maximum").build())
+                    .build(),
+            )
+            .send(),
+    )
+    .await
+    .expect("GetMetricData");
+    let r = &data.metric_data_results()[0];
+    assert_eq!((r.id(), r.values()), (Some("m"), &[9.0][..]), "{data:?}");
+    assert_eq!(r.timestamps().iter().map(|t| t.secs()).collect::<Vec<_>>(), [minute]);
 
     let listed = bounded(cw.list_metrics().namespace("RustSdk").send()).await.expect("ListMetrics");
     let names: Vec<_> = listed.metrics().iter().filter_map(|m| m.metric_name()).collect();

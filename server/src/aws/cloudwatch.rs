@@ -335,6 +335,168 @@ impl From<pb::ListMetricsResponse> for ListMetricsOutput {
     }
 }
 
+/// `Metric` as an input (inside `MetricStat`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct MetricInput {
+    pub(crate) namespace: Option<String>,
+    pub(crate) metric_name: Option<String>,
+    #[serde(default)]
+    pub(crate) dimensions: Vec<Dimension>,
+}
+
+/// `MetricStat`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct MetricStat {
+    pub(crate) metric: Option<MetricInput>,
+    pub(crate) period: Option<i32>,
+    pub(crate) stat: Option<String>,
+    pub(crate) unit: Option<String>,
+}
+
+/// `MetricDataQuery`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct MetricDataQuery {
+    pub(crate) id: Option<String>,
+    pub(crate) metric_stat: Option<MetricStat>,
+    pub(crate) expression: Option<String>,
+    pub(crate) label: Option<String>,
+    pub(crate) return_data: Option<bool>,
+    pub(crate) period: Option<i32>,
+    pub(crate) account_id: Option<String>,
+}
+
+/// `GetMetricDataInput`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct GetMetricDataInput {
+    #[serde(default)]
+    pub(crate) metric_data_queries: Vec<MetricDataQuery>,
+    pub(crate) start_time: Option<Timestamp>,
+    pub(crate) end_time: Option<Timestamp>,
+    pub(crate) next_token: Option<String>,
+    pub(crate) scan_by: Option<String>,
+    pub(crate) max_datapoints: Option<i32>,
+}
+
+impl GetMetricDataInput {
+    pub(crate) fn into_pb(self) -> Result<pb::GetMetricDataRequest, AwsError> {
+        let start = self.start_time.ok_or_else(|| AwsError::missing("The parameter StartTime is required."))?;
+        let end = self.end_time.ok_or_else(|| AwsError::missing("The parameter EndTime is required."))?;
+        if self.metric_data_queries.is_empty() {
+            return Err(AwsError::missing("The parameter MetricDataQueries is required."));
+        }
+        let mut queries = Vec::with_capacity(self.metric_data_queries.len());
+        for (i, q) in self.metric_data_queries.into_iter().enumerate() {
+            let n = i + 1;
+            let field = |m: &str| format!("MetricDataQueries.member.{n}.{m}");
+            if q.account_id.is_some() {
+                return Err(AwsError::invalid_value(format!(
+                    "{} is not supported: cross-account queries need a monitoring account.",
+                    field("AccountId")
+                )));
+            }
+            let id = required(q.id, &field("Id"))?;
+            let metric_stat = match q.metric_stat {
+                None => None,
+                Some(ms) => {
+                    let metric = ms.metric.ok_or_else(|| {
+                        AwsError::missing(format!("The parameter {} is required.", field("MetricStat.Metric")))
+                    })?;
+                    Some(pb::MetricStat {
+                        metric: Some(pb::Metric {
+                            namespace: required(metric.namespace, &field("MetricStat.Metric.Namespace"))?,
+                            metric_name: required(metric.metric_name, &field("MetricStat.Metric.MetricName"))?,
+                            dimensions: metric
+                                .dimensions
+                                .into_iter()
+                                .map(|d| pb::Dimension { name: d.name, value: d.value })
+                                .collect(),
+                        }),
+                        period: ms.period.ok_or_else(|| {
+                            AwsError::missing(format!("The parameter {} is required.", field("MetricStat.Period")))
+                        })?,
+                        stat: required(ms.stat, &field("MetricStat.Stat"))?,
+                        unit: ms.unit.unwrap_or_default(),
+                    })
+                }
+            };
+            queries.push(pb::MetricDataQuery {
+                id,
+                metric_stat,
+                expression: q.expression.unwrap_or_default(),
+                label: q.label.unwrap_or_default(),
+                return_data: q.return_data,
+                period: q.period.unwrap_or(0),
+            });
+        }
+        Ok(pb::GetMetricDataRequest {
+            metric_data_queries: queries,
+            start_time: Some(ts_pb(start, "StartTime")?),
+            end_time: Some(ts_pb(end, "EndTime")?),
+            next_token: self.next_token.unwrap_or_default(),
+            scan_by: self.scan_by.unwrap_or_default(),
+            max_datapoints: self.max_datapoints.unwrap_or(0),
+        })
+    }
+}
+
+/// `MessageData`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct MessageData {
+    pub(crate) code: String,
+    pub(crate) value: String,
+}
+
+/// `MetricDataResult`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct MetricDataResult {
+    pub(crate) id: String,
+    pub(crate) label: String,
+    pub(crate) timestamps: Vec<Timestamp>,
+    pub(crate) values: Vec<Double>,
+    pub(crate) status_code: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) messages: Vec<MessageData>,
+}
+
+/// `GetMetricDataOutput`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct GetMetricDataOutput {
+    pub(crate) metric_data_results: Vec<MetricDataResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) next_token: Option<String>,
+    pub(crate) messages: Vec<MessageData>,
+}
+
+impl From<pb::GetMetricDataResponse> for GetMetricDataOutput {
+    fn from(r: pb::GetMetricDataResponse) -> Self {
+        let messages =
+            |m: Vec<pb::MessageData>| m.into_iter().map(|m| MessageData { code: m.code, value: m.value }).collect();
+        GetMetricDataOutput {
+            metric_data_results: r
+                .metric_data_results
+                .into_iter()
+                .map(|x| MetricDataResult {
+                    id: x.id,
+                    label: x.label,
+                    timestamps: x.timestamps.iter().map(ts_from_pb).collect(),
+                    values: x.values.into_iter().map(Double).collect(),
+                    status_code: x.status_code,
+                    messages: messages(x.messages),
+                })
+                .collect(),
+            next_token: (!r.next_token.is_empty()).then_some(r.next_token),
+            messages: messages(r.messages),
+        }
+    }
+}
+
 /// `PutDashboardInput`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]

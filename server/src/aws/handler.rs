@@ -57,6 +57,7 @@ const CLOUDWATCH_OPERATIONS: &[(&str, Rpc)] = &[
     ("PutMetricData", Rpc::PutMetricData),
     ("GetMetricStatistics", Rpc::GetMetricStatistics),
     ("ListMetrics", Rpc::ListMetrics),
+    ("GetMetricData", Rpc::GetMetricData),
     ("PutDashboard", Rpc::PutDashboard),
     ("GetDashboard", Rpc::GetDashboard),
     ("ListDashboards", Rpc::ListDashboards),
@@ -216,6 +217,7 @@ enum Reply {
     Empty,
     Statistics(cw::GetMetricStatisticsOutput),
     Metrics(cw::ListMetricsOutput),
+    Data(cw::GetMetricDataOutput),
     PutDashboard(cw::PutDashboardOutput),
     Dashboard(cw::GetDashboardOutput),
     Dashboards(cw::ListDashboardsOutput),
@@ -228,6 +230,7 @@ impl Reply {
             Reply::Empty => encode(route, &Empty {}, true, request_id),
             Reply::Statistics(o) => encode(route, o, false, request_id),
             Reply::Metrics(o) => encode(route, o, false, request_id),
+            Reply::Data(o) => encode(route, o, false, request_id),
             Reply::PutDashboard(o) => encode(route, o, false, request_id),
             Reply::Dashboard(o) => encode(route, o, false, request_id),
             Reply::Dashboards(o) => encode(route, o, false, request_id),
@@ -290,6 +293,10 @@ async fn dispatch(svc: &Service, route: &Route, tenant: Tenant, bytes: &[u8]) ->
         "ListMetrics" => {
             let req = decode::<cw::ListMetricsInput>(route, bytes)?.into();
             Ok(Reply::Metrics(svc.list_metrics(tenant, req).await.map_err(from)?.into()))
+        }
+        "GetMetricData" => {
+            let req = decode::<cw::GetMetricDataInput>(route, bytes)?.into_pb()?;
+            Ok(Reply::Data(svc.get_metric_data(tenant, req).await.map_err(from)?.into()))
         }
         "PutDashboard" => {
             let input = decode::<cw::PutDashboardInput>(route, bytes)?;
