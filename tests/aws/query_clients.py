@@ -1,0 +1,56 @@
+"""boto3 from before CloudWatch's JSON switch (botocore <= 1.42.6 knows only awsQuery for
+CloudWatch) against a running Stratus: the same operations in form-encoded requests and XML
+answers. Exits non-zero on the first failed check.
+
+Usage: query_clients.py ENDPOINT_URL ACCESS_KEY SECRET_KEY
+"""
+import datetime
+import json
+import sys
+
+import boto3
+import botocore
+from botocore.exceptions import ClientError
+
+endpoint, key, secret = sys.argv[1:4]
+cw = boto3.client("cloudwatch", endpoint_url=endpoint, region_name="us-east-1",
+                  aws_access_key_id=key, aws_secret_access_key=secret)
+
+
+def check(cond, what):
+    if not cond:
+        print("FAILED:", what, file=sys.stderr)
+        sys.exit(1)
+    print("ok:", what.split("\n")[0][:100])
+
+
+check(cw.meta.service_model.protocol == "query", f"botocore {botocore.__version__} speaks awsQuery")
+now = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0)
+span = dict(StartTime=now - datetime.timedelta(minutes=10), EndTime=now + datetime.timedelta(minutes=5))
+dims = [{"Name": "Host", "Value": "q-1"}]
+cw.put_metric_data(Namespace="Query", MetricData=[
+    {"MetricName": "Hits", "Dimensions": dims, "Timestamp": now, "Values": [1.0, 5.0], "Counts": [2.0, 1.0]},
+    {"MetricName": "Hits", "Dimensions": dims, "Timestamp": now,
+     "StatisticValues": {"SampleCount": 1.0, "Sum": 0.5, "Minimum": 0.5, "Maximum": 0.5}},
+])
+r = cw.get_metric_statistics(Namespace="Query", MetricName="Hits", Dimensions=dims, Period=60,
+                             Statistics=["SampleCount", "Sum", "Maximum"], **span)
+d = r["Datapoints"]
+check(len(d) == 1 and (d[0]["SampleCount"], d[0]["Sum"], d[0]["Maximum"]) == (4.0, 7.5, 5.0)
+      and d[0]["Timestamp"] == now, f"statistics over awsQuery: {d}")
+m = cw.list_metrics(Namespace="Query")["Metrics"]
+check(m == [{"Namespace": "Query", "MetricName": "Hits", "Dimensions": dims}], f"list over awsQuery: {m}")
+g = cw.get_metric_data(MetricDataQueries=[{"Id": "s", "MetricStat": {
+    "Metric": {"Namespace": "Query", "MetricName": "Hits", "Dimensions": dims}, "Period": 60, "Stat": "Sum"}}], **span)
+res = g["MetricDataResults"][0]
+check(res["Values"] == [7.5] and res["Timestamps"] == [now], f"GetMetricData over awsQuery: {res}")
+cw.put_dashboard(DashboardName="q", DashboardBody=json.dumps({"widgets": []}))
+check(cw.get_dashboard(DashboardName="q")["DashboardBody"] == '{"widgets": []}', "dashboard over awsQuery")
+try:
+    cw.put_metric_data(Namespace="Query", MetricData=[{"MetricName": "X", "Values": [1.0, 2.0], "Counts": [1.0]}])
+    check(False, "mismatched Counts accepted")
+except ClientError as e:
+    check(e.response["Error"]["Code"] == "InvalidParameterValue" and e.response["Error"]["Message"] ==
+          "The parameters MetricData.member.1.Values and MetricData.member.1.Counts must be of the same size.",
+          f"awsQuery error: {e.response['Error']}")
+print("all awsQuery client checks passed")
