@@ -38,6 +38,36 @@ pub async fn http_get(addr: SocketAddr, path: &str) -> anyhow::Result<HttpRespon
         .with_context(|| format!("GET http://{addr}{path} took longer than {HTTP_TIMEOUT:?}"))?
 }
 
+/// `POST path` on `addr` over HTTP/1.1 with `headers` and `body`.
+pub async fn http_post(
+    addr: SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> anyhow::Result<HttpResponse> {
+    tokio::time::timeout(HTTP_TIMEOUT, post(addr, path, headers, body))
+        .await
+        .with_context(|| format!("POST http://{addr}{path} took longer than {HTTP_TIMEOUT:?}"))?
+}
+
+async fn post(addr: SocketAddr, path: &str, headers: &[(&str, &str)], body: &[u8]) -> anyhow::Result<HttpResponse> {
+    let mut stream = TcpStream::connect(addr).await.with_context(|| format!("connect {addr}"))?;
+    let mut request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: stratus-tests\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).await?;
+    // The server may answer (e.g. 413) before reading a large body; a failed write is fine then.
+    let _ = stream.write_all(body).await;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await?;
+    parse(&raw)
+}
+
 async fn get(addr: SocketAddr, path: &str) -> anyhow::Result<HttpResponse> {
     let mut stream = TcpStream::connect(addr).await.with_context(|| format!("connect {addr}"))?;
     let request =

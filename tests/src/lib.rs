@@ -13,7 +13,7 @@
 //!   queries) and timestamp helpers.
 //! - `reference`: an independent model of GetMetricStatistics — [`Observation`]s in,
 //!   [`Expected`] datapoints out — and [`assert_datapoints`], which compares a response to it.
-//! - `http`: [`http_get`], a minimal HTTP/1.1 GET over a tokio `TcpStream`.
+//! - `http`: [`http_get`] and [`http_post`], minimal HTTP/1.1 over a tokio `TcpStream`.
 //! - `rng`: [`SplitMix64`], a seeded generator (no `rand` dependency).
 //!
 //! # Finding the binary
@@ -34,7 +34,7 @@ mod requests;
 mod rng;
 mod server;
 
-pub use http::{HttpResponse, http_get};
+pub use http::{HttpResponse, http_get, http_post};
 pub use reference::{Expected, ObsValue, Observation, assert_datapoints, observations_of, reference_statistics};
 pub use requests::{
     ALL_STATISTICS, DEFAULT_ACCOUNT, DEFAULT_REGION, dims, floor_minute, now_ms, put, series, single, stat_set,
