@@ -318,6 +318,18 @@ impl Engine {
         self.inner.dashboards.delete(tenant, names)
     }
 
+    /// TagResource on the tenant's dashboard `name`: adds or replaces `tags` (at most 50 in all).
+    pub fn tag_dashboard(&self, tenant: &Tenant, name: &str, tags: &[(String, String)]) -> Result<()> {
+        validate::tenant(tenant)?;
+        self.inner.dashboards.tag(tenant, name, tags)
+    }
+
+    /// UntagResource on the tenant's dashboard `name`.
+    pub fn untag_dashboard(&self, tenant: &Tenant, name: &str, keys: &[String]) -> Result<()> {
+        validate::tenant(tenant)?;
+        self.inner.dashboards.untag(tenant, name, keys)
+    }
+
     /// Seals the head into a block now and, if `compact`, merges all blocks.
     pub fn flush(&self, compact: bool) -> Result<FlushReport> {
         let store = &self.inner.store;

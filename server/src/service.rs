@@ -248,6 +248,26 @@ impl Service {
         self.blocking(move |engine| engine.delete_dashboards(&tenant, &names)).await
     }
 
+    /// TagResource on a dashboard.
+    pub(crate) async fn tag_dashboard(
+        &self,
+        tenant: Tenant,
+        name: String,
+        tags: Vec<(String, String)>,
+    ) -> Result<(), ServiceError> {
+        self.blocking(move |engine| engine.tag_dashboard(&tenant, &name, &tags)).await
+    }
+
+    /// UntagResource on a dashboard.
+    pub(crate) async fn untag_dashboard(
+        &self,
+        tenant: Tenant,
+        name: String,
+        keys: Vec<String>,
+    ) -> Result<(), ServiceError> {
+        self.blocking(move |engine| engine.untag_dashboard(&tenant, &name, &keys)).await
+    }
+
     /// Flush (admin): seal the head, and with `compact` merge every block.
     pub(crate) async fn flush(&self, req: pb::FlushRequest) -> Result<pb::FlushResponse, ServiceError> {
         let compact = req.compact;

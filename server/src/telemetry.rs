@@ -24,10 +24,13 @@ pub(crate) enum Rpc {
     GetDashboard = 6,
     ListDashboards = 7,
     DeleteDashboards = 8,
+    TagResource = 9,
+    UntagResource = 10,
+    ListTagsForResource = 11,
 }
 
 impl Rpc {
-    const ALL: [Rpc; 9] = [
+    const ALL: [Rpc; 12] = [
         Rpc::PutMetricData,
         Rpc::GetMetricStatistics,
         Rpc::ListMetrics,
@@ -37,6 +40,9 @@ impl Rpc {
         Rpc::GetDashboard,
         Rpc::ListDashboards,
         Rpc::DeleteDashboards,
+        Rpc::TagResource,
+        Rpc::UntagResource,
+        Rpc::ListTagsForResource,
     ];
     /// Number of rpcs: the first dimension of the counter arrays.
     const COUNT: usize = Rpc::ALL.len();
@@ -52,6 +58,9 @@ impl Rpc {
             Rpc::GetDashboard => "GetDashboard",
             Rpc::ListDashboards => "ListDashboards",
             Rpc::DeleteDashboards => "DeleteDashboards",
+            Rpc::TagResource => "TagResource",
+            Rpc::UntagResource => "UntagResource",
+            Rpc::ListTagsForResource => "ListTagsForResource",
         }
     }
 }

@@ -115,6 +115,15 @@ g = cw.get_dashboard(DashboardName="ops")
 check(g["DashboardBody"] == body and g["DashboardArn"].endswith(":dashboard/ops"), f"get dashboard: {g}")
 entries = cw.list_dashboards(DashboardNamePrefix="o")["DashboardEntries"]
 check([x["DashboardName"] for x in entries] == ["ops"] and entries[0]["Size"] == len(body), f"list: {entries}")
+arn = g["DashboardArn"]
+cw.tag_resource(ResourceARN=arn, Tags=[{"Key": "team", "Value": "ops"}, {"Key": "env", "Value": "prod"}])
+cw.untag_resource(ResourceARN=arn, TagKeys=["env"])
+tags = cw.list_tags_for_resource(ResourceARN=arn)["Tags"]
+check(tags == [{"Key": "team", "Value": "ops"}], f"tags: {tags}")
+e = error_of(lambda: cw.list_tags_for_resource(ResourceARN=arn.replace(":dashboard/ops", ":dashboard/nope")))
+check(e["Error"]["Code"] == "ResourceNotFoundException", f"tags of a missing dashboard: {e['Error']}")
+e = error_of(lambda: cw.tag_resource(ResourceARN="not-an-arn", Tags=[{"Key": "a", "Value": "b"}]))
+check(e["Error"]["Code"] == "InvalidParameterValue", f"malformed ARN: {e['Error']}")
 e = error_of(lambda: cw.put_dashboard(DashboardName="bad", DashboardBody='{"widgets": {}}'))
 check(e["Error"]["Code"] == "InvalidParameterInput", f"invalid body: {e['Error']}")
 cw.delete_dashboards(DashboardNames=["ops"])

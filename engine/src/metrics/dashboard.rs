@@ -19,7 +19,10 @@ use crate::metrics::enc::{Cursor, put_i64, put_str, put_u32};
 use crate::metrics::model::Tenant;
 
 const MAGIC: &[u8; 8] = b"STRDASH1";
-const VERSION: u32 = 1;
+/// Written version: 2 adds tags; 1 (no tags) is still read.
+const VERSION: u32 = 2;
+/// Most tags on one resource (CloudWatch's limit).
+const MAX_TAGS: usize = 50;
 /// Largest accepted dashboard body, in bytes.
 pub(crate) const MAX_BODY_BYTES: usize = 1 << 20;
 
@@ -41,6 +44,8 @@ pub struct Dashboard {
     pub body: String,
     /// When it was last put, epoch ms.
     pub last_modified_ms: i64,
+    /// Its tags (TagResource), kept across PutDashboard.
+    pub tags: BTreeMap<String, String>,
 }
 
 /// A dashboard as ListDashboards shows it.
@@ -86,6 +91,11 @@ fn encode(key: &Key, d: &Dashboard) -> Vec<u8> {
     }
     put_i64(&mut out, d.last_modified_ms);
     put_str(&mut out, &d.body);
+    put_u32(&mut out, d.tags.len() as u32);
+    for (k, v) in &d.tags {
+        put_str(&mut out, k);
+        put_str(&mut out, v);
+    }
     let crc = crc32fast::hash(&out);
     put_u32(&mut out, crc);
     out
@@ -102,7 +112,7 @@ fn decode(bytes: &[u8]) -> std::result::Result<(Key, Dashboard), String> {
     let mut c = Cursor::new(&data[8..]);
     let e = |e: crate::metrics::enc::DecodeError| e.to_string();
     let version = c.u32().map_err(e)?;
-    if version != VERSION {
+    if !(1..=VERSION).contains(&version) {
         return Err(format!("unsupported dashboard format version {version}"));
     }
     let account = c.str().map_err(e)?.to_string();
@@ -110,10 +120,19 @@ fn decode(bytes: &[u8]) -> std::result::Result<(Key, Dashboard), String> {
     let name = c.str().map_err(e)?.to_string();
     let last_modified_ms = c.i64().map_err(e)?;
     let body = c.str().map_err(e)?.to_string();
+    let mut tags = BTreeMap::new();
+    if version >= 2 {
+        let n = c.u32().map_err(e)?;
+        for _ in 0..n {
+            let k = c.str().map_err(e)?.to_string();
+            let v = c.str().map_err(e)?.to_string();
+            tags.insert(k, v);
+        }
+    }
     if !c.is_empty() {
         return Err("trailing bytes".into());
     }
-    Ok(((account, region, name.clone()), Dashboard { name, body, last_modified_ms }))
+    Ok(((account, region, name.clone()), Dashboard { name, body, last_modified_ms, tags }))
 }
 
 /// Checks a dashboard name as CloudWatch does.
@@ -188,10 +207,58 @@ impl DashboardStore {
             return Err(Error::InvalidDashboardBody(problems));
         }
         let key = Self::key(tenant, name);
-        let d = Dashboard { name: name.to_string(), body: body.to_string(), last_modified_ms: now_ms };
         let mut entries = self.entries.write();
-        durable::publish_atomic(&*self.fs, &self.dir, &file_name(&key), &encode(&key, &d))
-            .map_err(|e| Error::io(&self.dir, e))?;
+        let tags = entries.get(&key).map(|d| d.tags.clone()).unwrap_or_default();
+        let d = Dashboard { name: name.to_string(), body: body.to_string(), last_modified_ms: now_ms, tags };
+        self.publish(&key, &d)?;
+        entries.insert(key, d);
+        Ok(())
+    }
+
+    fn publish(&self, key: &Key, d: &Dashboard) -> Result<()> {
+        durable::publish_atomic(&*self.fs, &self.dir, &file_name(key), &encode(key, d))
+            .map_err(|e| Error::io(&self.dir, e))
+    }
+
+    /// TagResource on a dashboard: adds or replaces `tags`.
+    pub(crate) fn tag(&self, tenant: &Tenant, name: &str, tags: &[(String, String)]) -> Result<()> {
+        for (i, (k, v)) in tags.iter().enumerate() {
+            let n = i + 1;
+            if k.is_empty() || k.chars().count() > 128 || k.starts_with("aws:") || v.chars().count() > 256 {
+                return Err(Error::invalid(
+                    InvalidCode::InvalidParameterValue,
+                    format!(
+                        "The value for parameter Tags.member.{n} is invalid: a key has 1 to 128 characters and does not start with 'aws:', a value at most 256."
+                    ),
+                ));
+            }
+        }
+        let key = Self::key(tenant, name);
+        let mut entries = self.entries.write();
+        let mut d = entries.get(&key).cloned().ok_or_else(|| not_found(name))?;
+        for (k, v) in tags {
+            d.tags.insert(k.clone(), v.clone());
+        }
+        if d.tags.len() > MAX_TAGS {
+            return Err(Error::invalid(
+                InvalidCode::InvalidParameterValue,
+                format!("A resource can have at most {MAX_TAGS} tags; this request would leave {}.", d.tags.len()),
+            ));
+        }
+        self.publish(&key, &d)?;
+        entries.insert(key, d);
+        Ok(())
+    }
+
+    /// UntagResource on a dashboard: removes `keys` (absent keys are ignored, as AWS does).
+    pub(crate) fn untag(&self, tenant: &Tenant, name: &str, keys: &[String]) -> Result<()> {
+        let key = Self::key(tenant, name);
+        let mut entries = self.entries.write();
+        let mut d = entries.get(&key).cloned().ok_or_else(|| not_found(name))?;
+        for k in keys {
+            d.tags.remove(k);
+        }
+        self.publish(&key, &d)?;
         entries.insert(key, d);
         Ok(())
     }
@@ -281,6 +348,45 @@ mod tests {
         s.delete(&east, &["ops-main".into()]).unwrap();
         assert!(matches!(s.get(&east, "ops-main"), Err(Error::NotFound { .. })));
         assert!(s.get(&west, "ops-main").is_ok());
+    }
+
+    #[test]
+    fn tags_survive_put_and_reopen_and_are_validated() {
+        let dir = tempfile::tempdir().unwrap();
+        let fs: Arc<dyn FileSystem> = Arc::new(RealFs);
+        let t = tenant("us-east-1");
+        let s = DashboardStore::open(fs.clone(), dir.path()).unwrap();
+        assert!(matches!(s.tag(&t, "none", &[("a".into(), "1".into())]), Err(Error::NotFound { .. })));
+        s.put(&t, "d", "{}", 1).unwrap();
+        s.tag(&t, "d", &[("team".into(), "ops".into()), ("env".into(), "prod".into())]).unwrap();
+        s.put(&t, "d", "{\"widgets\":[]}", 2).unwrap();
+        s.untag(&t, "d", &["env".into(), "absent".into()]).unwrap();
+        drop(s);
+        let s = DashboardStore::open(fs, dir.path()).unwrap();
+        let d = s.get(&t, "d").unwrap();
+        assert_eq!(d.tags.into_iter().collect::<Vec<_>>(), vec![("team".to_string(), "ops".to_string())]);
+        assert!(s.tag(&t, "d", &[("aws:reserved".into(), "x".into())]).is_err());
+        assert!(s.tag(&t, "d", &[(String::new(), "x".into())]).is_err());
+        let many: Vec<(String, String)> = (0..50).map(|i| (format!("k{i}"), String::new())).collect();
+        assert!(s.tag(&t, "d", &many).is_err(), "51 tags");
+        assert_eq!(s.get(&t, "d").unwrap().tags.len(), 1, "a refused tag request changes nothing");
+    }
+
+    #[test]
+    fn version_1_files_are_still_read() {
+        let key: Key = ("123456789012".into(), "us-east-1".into(), "old".into());
+        let mut v1 = Vec::new();
+        v1.extend_from_slice(MAGIC);
+        put_u32(&mut v1, 1);
+        for part in [&key.0, &key.1, &key.2] {
+            put_str(&mut v1, part);
+        }
+        put_i64(&mut v1, 7);
+        put_str(&mut v1, "{}");
+        let crc = crc32fast::hash(&v1);
+        put_u32(&mut v1, crc);
+        let (k, d) = decode(&v1).unwrap();
+        assert_eq!((k, d.body.as_str(), d.last_modified_ms, d.tags.len()), (key, "{}", 7, 0));
     }
 
     #[test]

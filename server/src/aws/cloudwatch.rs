@@ -571,6 +571,75 @@ pub(crate) struct DeleteDashboardsInput {
     pub(crate) dashboard_names: Vec<String>,
 }
 
+/// `Tag`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct Tag {
+    pub(crate) key: String,
+    pub(crate) value: String,
+}
+
+/// `TagResourceInput`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct TagResourceInput {
+    #[serde(rename = "ResourceARN")]
+    pub(crate) resource_arn: Option<String>,
+    #[serde(rename = "Tags", default)]
+    pub(crate) tags: Vec<Tag>,
+}
+
+/// `UntagResourceInput`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct UntagResourceInput {
+    #[serde(rename = "ResourceARN")]
+    pub(crate) resource_arn: Option<String>,
+    #[serde(rename = "TagKeys", default)]
+    pub(crate) tag_keys: Vec<String>,
+}
+
+/// `ListTagsForResourceInput`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct ListTagsForResourceInput {
+    #[serde(rename = "ResourceARN")]
+    pub(crate) resource_arn: Option<String>,
+}
+
+/// `ListTagsForResourceOutput`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ListTagsForResourceOutput {
+    pub(crate) tags: Vec<Tag>,
+}
+
+/// The dashboard a resource ARN names, if it names one of `account`'s:
+/// `arn:aws:cloudwatch:[region]:account:dashboard/name`. Alarms join with their issue.
+pub(crate) fn dashboard_of_arn(arn: &str, account: &str) -> Result<String, AwsError> {
+    let invalid = || AwsError::invalid_value(format!("The value {arn} for parameter ResourceARN is invalid."));
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [prefix, _partition, service, _region, owner, resource] = parts.as_slice() else { return Err(invalid()) };
+    if *prefix != "arn" || *service != "cloudwatch" {
+        return Err(invalid());
+    }
+    let Some(name) = resource.strip_prefix("dashboard/") else { return Err(invalid()) };
+    if *owner != account {
+        return Err(resource_not_found("dashboard", name));
+    }
+    Ok(name.to_string())
+}
+
+/// `ResourceNotFoundException` (TagResource and friends), with its `ResourceType`/`ResourceId`.
+pub(crate) fn resource_not_found(kind: &str, id: &str) -> AwsError {
+    AwsError {
+        shape: "ResourceNotFoundException",
+        code: "ResourceNotFoundException",
+        status: http::StatusCode::NOT_FOUND,
+        sender: true,
+        message: format!("The {kind} {id} does not exist."),
+        message_member: "Message",
+        validation: Vec::new(),
+    }
+}
+
 /// An output with no members (`DeleteDashboardsOutput`, `PutMetricData`'s).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub(crate) struct Empty {}

@@ -62,6 +62,9 @@ const CLOUDWATCH_OPERATIONS: &[(&str, Rpc)] = &[
     ("GetDashboard", Rpc::GetDashboard),
     ("ListDashboards", Rpc::ListDashboards),
     ("DeleteDashboards", Rpc::DeleteDashboards),
+    ("TagResource", Rpc::TagResource),
+    ("UntagResource", Rpc::UntagResource),
+    ("ListTagsForResource", Rpc::ListTagsForResource),
 ];
 
 fn operation(service: &ServiceSpec, op: &str) -> Option<Rpc> {
@@ -221,6 +224,7 @@ enum Reply {
     PutDashboard(cw::PutDashboardOutput),
     Dashboard(cw::GetDashboardOutput),
     Dashboards(cw::ListDashboardsOutput),
+    Tags(cw::ListTagsForResourceOutput),
 }
 
 impl Reply {
@@ -234,6 +238,7 @@ impl Reply {
             Reply::PutDashboard(o) => encode(route, o, false, request_id),
             Reply::Dashboard(o) => encode(route, o, false, request_id),
             Reply::Dashboards(o) => encode(route, o, false, request_id),
+            Reply::Tags(o) => encode(route, o, false, request_id),
         }
     }
 }
@@ -348,7 +353,47 @@ async fn dispatch(svc: &Service, route: &Route, tenant: Tenant, bytes: &[u8]) ->
             svc.delete_dashboards(tenant, names).await.map_err(from)?;
             Ok(Reply::Empty)
         }
+        "TagResource" | "UntagResource" | "ListTagsForResource" => tags(svc, route, tenant, bytes).await,
         other => Err(AwsError::internal(format!("operation {other} is routed but not dispatched"))),
+    }
+}
+
+/// The tag operations, on dashboards (the resources that exist so far).
+async fn tags(svc: &Service, route: &Route, tenant: Tenant, bytes: &[u8]) -> Result<Reply, AwsError> {
+    let arn_name = |arn: Option<String>, tenant: &Tenant| {
+        cw::dashboard_of_arn(&cw::required(arn, "ResourceARN")?, &tenant.account)
+    };
+    // A missing dashboard is ResourceNotFoundException here, not DashboardNotFoundError.
+    let not_found = |name: &str| {
+        let name = name.to_string();
+        move |e: crate::service::ServiceError| match e {
+            crate::service::ServiceError::Engine(stratus_engine::Error::NotFound { .. }) => {
+                cw::resource_not_found("dashboard", &name)
+            }
+            other => AwsError::from_service(&other),
+        }
+    };
+    match route.operation.as_str() {
+        "TagResource" => {
+            let input = decode::<cw::TagResourceInput>(route, bytes)?;
+            let name = arn_name(input.resource_arn, &tenant)?;
+            let tags = input.tags.into_iter().map(|t| (t.key, t.value)).collect();
+            svc.tag_dashboard(tenant, name.clone(), tags).await.map_err(not_found(&name))?;
+            Ok(Reply::Empty)
+        }
+        "UntagResource" => {
+            let input = decode::<cw::UntagResourceInput>(route, bytes)?;
+            let name = arn_name(input.resource_arn, &tenant)?;
+            svc.untag_dashboard(tenant, name.clone(), input.tag_keys).await.map_err(not_found(&name))?;
+            Ok(Reply::Empty)
+        }
+        _ => {
+            let input = decode::<cw::ListTagsForResourceInput>(route, bytes)?;
+            let name = arn_name(input.resource_arn, &tenant)?;
+            let d = svc.get_dashboard(tenant, name.clone()).await.map_err(not_found(&name))?;
+            let tags = d.tags.into_iter().map(|(key, value)| cw::Tag { key, value }).collect();
+            Ok(Reply::Tags(cw::ListTagsForResourceOutput { tags }))
+        }
     }
 }
 
