@@ -45,7 +45,16 @@ g = cw.get_metric_data(MetricDataQueries=[{"Id": "s", "MetricStat": {
 res = g["MetricDataResults"][0]
 check(res["Values"] == [7.5] and res["Timestamps"] == [now], f"GetMetricData over awsQuery: {res}")
 cw.put_dashboard(DashboardName="q", DashboardBody=json.dumps({"widgets": []}))
-check(cw.get_dashboard(DashboardName="q")["DashboardBody"] == '{"widgets": []}', "dashboard over awsQuery")
+g = cw.get_dashboard(DashboardName="q")
+check(g["DashboardBody"] == '{"widgets": []}', "dashboard over awsQuery")
+check([e["DashboardName"] for e in cw.list_dashboards()["DashboardEntries"]] == ["q"], "list dashboards over awsQuery")
+cw.tag_resource(ResourceARN=g["DashboardArn"], Tags=[{"Key": "k", "Value": "v"}])
+check(cw.list_tags_for_resource(ResourceARN=g["DashboardArn"])["Tags"] == [{"Key": "k", "Value": "v"}],
+      "tags over awsQuery")
+cw.untag_resource(ResourceARN=g["DashboardArn"], TagKeys=["k"])
+check(cw.list_tags_for_resource(ResourceARN=g["DashboardArn"])["Tags"] == [], "untag over awsQuery")
+cw.delete_dashboards(DashboardNames=["q"])
+check(cw.list_dashboards()["DashboardEntries"] == [], "delete dashboards over awsQuery")
 try:
     cw.put_metric_data(Namespace="Query", MetricData=[{"MetricName": "X", "Values": [1.0, 2.0], "Counts": [1.0]}])
     check(False, "mismatched Counts accepted")

@@ -8,7 +8,7 @@ use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::error::ProvideErrorMetadata;
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{
-    Dimension, Metric, MetricDataQuery, MetricDatum, MetricStat, StandardUnit, Statistic, StatisticSet,
+    Dimension, Metric, MetricDataQuery, MetricDatum, MetricStat, StandardUnit, Statistic, StatisticSet, Tag,
 };
 use stratus_tests::ServerProcess;
 
@@ -138,6 +138,21 @@ async fn aws_sdk_rust_cloudwatch_works_unmodified() {
     assert_eq!(d.dashboard_body(), Some(body));
     let missing = bounded(cw.get_dashboard().dashboard_name("nope").send()).await.expect_err("missing dashboard");
     assert_eq!(missing.code(), Some("ResourceNotFound"), "{missing:?}");
+    let entries = bounded(cw.list_dashboards().send()).await.expect("ListDashboards");
+    let names: Vec<_> = entries.dashboard_entries().iter().filter_map(|e| e.dashboard_name()).collect();
+    assert_eq!(names, ["rust"]);
+    let arn = d.dashboard_arn().expect("dashboard ARN").to_string();
+    bounded(cw.tag_resource().resource_arn(&arn).tags(Tag::builder().key("team").value("core").build()).send())
+        .await
+        .expect("TagResource");
+    let tags = bounded(cw.list_tags_for_resource().resource_arn(&arn).send()).await.expect("ListTagsForResource");
+    assert_eq!(tags.tags().iter().map(|t| (t.key(), t.value())).collect::<Vec<_>>(), [(Some("team"), Some("core"))]);
+    bounded(cw.untag_resource().resource_arn(&arn).tag_keys("team").send()).await.expect("UntagResource");
+    let tags = bounded(cw.list_tags_for_resource().resource_arn(&arn).send()).await.expect("ListTagsForResource");
+    assert!(tags.tags().is_empty());
+    bounded(cw.delete_dashboards().dashboard_names("rust").send()).await.expect("DeleteDashboards");
+    let gone = bounded(cw.get_dashboard().dashboard_name("rust").send()).await.expect_err("deleted dashboard");
+    assert_eq!(gone.code(), Some("ResourceNotFound"), "{gone:?}");
 
     // Another region sees nothing; a wrong secret is refused.
     let west = client(addr, "us-west-2", SECRET).await;
