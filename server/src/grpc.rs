@@ -57,13 +57,28 @@ impl MetricsApi {
     }
 
     /// Runs one rpc through the service layer's middleware.
-    async fn run<Req, T, F, Fut>(&self, rpc: Rpc, request: Request<Req>, op: F) -> Result<Response<T>, Status>
+    async fn run<Req: std::fmt::Debug, T, F, Fut>(
+        &self,
+        rpc: Rpc,
+        request: Request<Req>,
+        op: F,
+    ) -> Result<Response<T>, Status>
     where
         F: FnOnce(Service, Tenant, Req) -> Fut,
         Fut: std::future::Future<Output = Result<T, ServiceError>>,
     {
         let tenant = self.tenant(&request)?;
-        let ctx = CallContext::new(Face::Grpc, rpc, tenant.clone(), None);
+        let ctx = CallContext::new(
+            Face::Grpc,
+            rpc,
+            tenant.clone(),
+            None,
+            if crate::service::api_events_enabled() {
+                crate::service::render_parameters(request.get_ref())
+            } else {
+                String::new()
+            },
+        );
         let service = self.service.clone();
         let fut = op(service, tenant, request.into_inner());
         self.service.call(&ctx, fut).await.map(Response::new).map_err(|e| status::from_service(&e))

@@ -79,12 +79,64 @@ pub(crate) struct CallContext {
     pub(crate) caller: Option<String>,
     /// The tenant the call acts on.
     pub(crate) tenant: Tenant,
+    /// The request's parameters, rendered for the call event (at most [`MAX_PARAMETERS`] bytes).
+    pub(crate) parameters: String,
+}
+
+/// Longest rendering of a call's parameters kept in its event.
+pub(crate) const MAX_PARAMETERS: usize = 2048;
+
+/// Whether call events are recorded (the `stratus::api` target at debug level); faces render
+/// parameters only then, so an ingest request is never formatted for nothing.
+pub(crate) fn api_events_enabled() -> bool {
+    tracing::enabled!(target: "stratus::api", tracing::Level::DEBUG)
+}
+
+/// `value`'s `Debug` rendering, stopping after [`MAX_PARAMETERS`] bytes (a large request is never
+/// formatted in full).
+pub(crate) fn render_parameters(value: &dyn std::fmt::Debug) -> String {
+    struct Bounded(String);
+    impl std::fmt::Write for Bounded {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0.push_str(s);
+            if self.0.len() > MAX_PARAMETERS { Err(std::fmt::Error) } else { Ok(()) }
+        }
+    }
+    let mut out = Bounded(String::new());
+    let _ = std::fmt::write(&mut out, format_args!("{value:?}"));
+    truncate_parameters(out.0)
+}
+
+/// `text` cut to at most [`MAX_PARAMETERS`] bytes on a character boundary, marked when cut.
+pub(crate) fn truncate_parameters(mut text: String) -> String {
+    if text.len() > MAX_PARAMETERS {
+        let mut end = MAX_PARAMETERS;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+    }
+    text
 }
 
 impl CallContext {
     /// A context with a fresh request id.
-    pub(crate) fn new(face: Face, operation: Rpc, tenant: Tenant, caller: Option<String>) -> CallContext {
-        CallContext { request_id: new_request_id(), face, operation, caller, tenant }
+    pub(crate) fn new(
+        face: Face,
+        operation: Rpc,
+        tenant: Tenant,
+        caller: Option<String>,
+        parameters: String,
+    ) -> CallContext {
+        CallContext {
+            request_id: new_request_id(),
+            face,
+            operation,
+            caller,
+            tenant,
+            parameters: truncate_parameters(parameters),
+        }
     }
 }
 
@@ -154,6 +206,7 @@ impl Service {
             caller = ctx.caller.as_deref().unwrap_or("-"),
             account = %ctx.tenant.account,
             region = %ctx.tenant.region,
+            parameters = %ctx.parameters,
             outcome = ?code,
             micros = start.elapsed().as_micros() as u64,
             "api call"
@@ -279,6 +332,21 @@ impl Service {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn large_values_are_rendered_only_up_to_the_bound() {
+        let big = vec![1.5f64; 1_000_000];
+        let r = render_parameters(&big);
+        assert!(r.len() <= MAX_PARAMETERS + 3 && r.starts_with("[1.5, 1.5"), "{}", r.len());
+    }
+
+    #[test]
+    fn parameters_are_cut_on_a_character_boundary() {
+        assert_eq!(truncate_parameters("short".into()), "short");
+        let long = "é".repeat(MAX_PARAMETERS);
+        let cut = truncate_parameters(long);
+        assert!(cut.len() <= MAX_PARAMETERS + "…".len() && cut.ends_with('…'));
+    }
 
     #[test]
     fn request_ids_are_uuid_shaped_and_distinct() {

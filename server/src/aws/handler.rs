@@ -146,7 +146,17 @@ pub(crate) async fn handle(State(api): State<Arc<AwsApi>>, request: axum::extrac
     let Some(rpc) = operation(route.service, &route.operation) else {
         return fail(&AwsError::internal("routed to an operation that is not served"));
     };
-    let ctx = CallContext::new(Face::Aws(protocol_name(route.protocol)), rpc, tenant.clone(), caller);
+    let parameters = match route.protocol {
+        _ if !crate::service::api_events_enabled() => String::new(),
+        Protocol::RpcV2Cbor => ciborium::de::from_reader::<ciborium::Value, _>(input_bytes)
+            .map(|v| crate::service::render_parameters(&v))
+            .unwrap_or_else(|_| format!("<{} bytes of CBOR>", input_bytes.len())),
+        Protocol::AwsJson | Protocol::AwsQuery => {
+            let head = &input_bytes[..input_bytes.len().min(crate::service::MAX_PARAMETERS + 4)];
+            String::from_utf8_lossy(head).into_owned()
+        }
+    };
+    let ctx = CallContext::new(Face::Aws(protocol_name(route.protocol)), rpc, tenant.clone(), caller, parameters);
     let svc = api.service.clone();
     let result = api.service.call(&ctx, dispatch(&svc, &route, tenant, input_bytes)).await;
     match result {
