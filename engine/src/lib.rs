@@ -14,6 +14,7 @@
 //! [`Engine::querier`], [`Engine::close`]. Formats are documented in the repository's
 //! `docs/format/`, the data path in `ARCHITECTURE.md`.
 
+pub mod alarm;
 pub mod codec;
 pub mod durable;
 mod engine;
