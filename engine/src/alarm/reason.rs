@@ -29,22 +29,9 @@ fn words(c: Comparison) -> &'static str {
     }
 }
 
-/// `dd/MM/yy HH:mm:ss` (UTC) of an epoch-millisecond instant.
+/// `dd/MM/yy HH:mm:ss` (UTC) of an epoch-millisecond instant (empty outside chrono's range).
 pub fn reason_time(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (proleptic Gregorian).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{day:02}/{month:02}/{:02} {:02}:{:02}:{:02}", year.rem_euclid(100), rem / 3600, rem % 3600 / 60, rem % 60)
+    chrono::DateTime::from_timestamp_millis(ms).map(|t| t.format("%d/%m/%y %H:%M:%S").to_string()).unwrap_or_default()
 }
 
 /// A double as the reason prints it.
