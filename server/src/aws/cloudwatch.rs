@@ -629,14 +629,10 @@ pub(crate) fn dashboard_of_arn(arn: &str, account: &str) -> Result<String, AwsEr
 
 /// `ResourceNotFoundException` (TagResource and friends), with its `ResourceType`/`ResourceId`.
 pub(crate) fn resource_not_found(kind: &str, id: &str) -> AwsError {
+    let message = format!("The {kind} {id} does not exist.");
     AwsError {
-        shape: "ResourceNotFoundException",
-        code: "ResourceNotFoundException",
-        status: http::StatusCode::NOT_FOUND,
-        sender: true,
-        message: format!("The {kind} {id} does not exist."),
         message_member: "Message",
-        validation: Vec::new(),
+        ..AwsError::new("ResourceNotFoundException", "ResourceNotFoundException", http::StatusCode::NOT_FOUND, message)
     }
 }
 

@@ -8,7 +8,9 @@ use http::StatusCode;
 use stratus_engine::{Error, InvalidCode, WalError};
 
 use super::body::BodyError;
+use super::query::QueryError;
 use super::routing::{Protocol, RouteError, ServiceSpec};
+use super::sigv4::AuthError;
 use crate::service::ServiceError;
 
 /// One AWS error: its model shape, its awsQuery code, HTTP status and fault side.
@@ -32,7 +34,13 @@ pub(crate) struct AwsError {
 }
 
 impl AwsError {
-    fn new(shape: &'static str, code: &'static str, status: StatusCode, message: impl Into<String>) -> AwsError {
+    /// An error of `shape` with query code `code`; `Sender` for 4xx statuses, `Receiver` otherwise.
+    pub(crate) fn new(
+        shape: &'static str,
+        code: &'static str,
+        status: StatusCode,
+        message: impl Into<String>,
+    ) -> AwsError {
         AwsError {
             shape,
             code,
@@ -127,6 +135,22 @@ impl AwsError {
             ServiceError::Engine(e) => AwsError::from_engine(e),
             ServiceError::TaskFailed(_) => AwsError::internal("The server encountered an internal error."),
         }
+    }
+
+    /// The AWS error for a refused signature.
+    pub(crate) fn from_auth(err: &AuthError) -> AwsError {
+        AwsError::new(err.json_type(), err.query_code(), err.status(), err.message())
+    }
+
+    /// The AWS error for an awsQuery request that does not decode.
+    pub(crate) fn from_query(err: &QueryError) -> AwsError {
+        let status = StatusCode::from_u16(err.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+        AwsError::new(err.code(), err.code(), status, err.message())
+    }
+
+    /// A request body that does not decode as the operation's input (awsJson, rpcv2Cbor).
+    pub(crate) fn serialization(message: String) -> AwsError {
+        AwsError::new("SerializationException", "SerializationException", StatusCode::BAD_REQUEST, message)
     }
 
     /// The AWS error for a request that could not be routed.

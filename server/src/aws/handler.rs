@@ -175,39 +175,32 @@ fn authenticate(
     match auth {
         Auth::SigV4 { credentials, max_skew } => {
             // HTTP/2 clients send `:authority`, not `host`; the signature covers it as `host`.
-            let mut headers: HeaderMap = parts.headers.clone();
-            if !headers.contains_key(header::HOST)
+            // The headers are copied only in that case.
+            let mut with_host: Option<HeaderMap> = None;
+            if !parts.headers.contains_key(header::HOST)
                 && let Some(authority) = parts.uri.authority()
                 && let Ok(v) = HeaderValue::from_str(authority.as_str())
             {
-                headers.insert(header::HOST, v);
+                let mut h = parts.headers.clone();
+                h.insert(header::HOST, v);
+                with_host = Some(h);
             }
             let request = RequestParts {
                 method: &parts.method,
                 path: parts.uri.path(),
                 query: parts.uri.query().unwrap_or(""),
-                headers: &headers,
+                headers: with_host.as_ref().unwrap_or(&parts.headers),
                 body: raw,
             };
-            let who = sigv4::verify(&request, credentials, SystemTime::now(), *max_skew).map_err(|e| AwsError {
-                shape: e.json_type(),
-                code: e.query_code(),
-                status: e.status(),
-                sender: true,
-                message: e.message(),
-                message_member: "message",
-                validation: Vec::new(),
-            })?;
+            let who = sigv4::verify(&request, credentials, SystemTime::now(), *max_skew)
+                .map_err(|e| AwsError::from_auth(&e))?;
             if who.service != service.signing_name {
-                return Err(AwsError {
-                    shape: "InvalidSignatureException",
-                    code: "SignatureDoesNotMatch",
-                    status: StatusCode::FORBIDDEN,
-                    sender: true,
-                    message: format!("Credential should be scoped to correct service: '{}'.", service.signing_name),
-                    message_member: "message",
-                    validation: Vec::new(),
-                });
+                return Err(AwsError::new(
+                    "InvalidSignatureException",
+                    "SignatureDoesNotMatch",
+                    StatusCode::FORBIDDEN,
+                    format!("Credential should be scoped to correct service: '{}'.", service.signing_name),
+                ));
             }
             Ok((Tenant { account: who.account_id, region: who.region }, Some(who.access_key_id)))
         }
@@ -255,15 +248,7 @@ impl Reply {
 
 /// Decodes the input shape in the route's protocol.
 fn decode<T: DeserializeOwned>(route: &Route, bytes: &[u8]) -> Result<T, AwsError> {
-    let bad = |m: String| AwsError {
-        shape: "SerializationException",
-        code: "SerializationException",
-        status: StatusCode::BAD_REQUEST,
-        sender: true,
-        message: m,
-        message_member: "message",
-        validation: Vec::new(),
-    };
+    let bad = AwsError::serialization;
     match route.protocol {
         Protocol::AwsJson => {
             let bytes = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { bytes };
@@ -279,15 +264,7 @@ fn decode<T: DeserializeOwned>(route: &Route, bytes: &[u8]) -> Result<T, AwsErro
         }
         Protocol::AwsQuery => {
             let version = route.service.query.map_or("", |(v, _)| v);
-            query::from_form::<T>(bytes, version).map(|(_, input)| input).map_err(|e| AwsError {
-                shape: e.code(),
-                code: e.code(),
-                status: StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST),
-                sender: true,
-                message: e.message().to_string(),
-                message_member: "message",
-                validation: Vec::new(),
-            })
+            query::from_form::<T>(bytes, version).map(|(_, input)| input).map_err(|e| AwsError::from_query(&e))
         }
     }
 }
