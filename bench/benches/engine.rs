@@ -9,10 +9,11 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use stratus_bench::{FIELDS, Shape, TAG_KEYS, Workload};
+use stratus_bench::in_engine;
+use stratus_bench::{FIELDS, Shape, Workload};
 use stratus_engine::{
-    Dimension, Durability, Engine, EngineConfig, GetMetricData, MetricDataQuery, MetricKey, PutMetricData, QueryKind,
-    Resolution, ScanBy, SeriesBatch, Statistic, StatisticsQuery, Tenant, Unit,
+    Dimension, Durability, Engine, EngineConfig, MetricKey, PutMetricData, Resolution, SeriesBatch, Statistic,
+    StatisticsQuery, Tenant, Unit,
 };
 
 fn now_ms() -> i64 {
@@ -116,113 +117,29 @@ fn query_day(c: &mut Criterion) {
 /// Hosts of the q1–q4 data set (the main set of `docs/benchmarks.md`).
 const TSBS_HOSTS: usize = 100;
 
-/// The TSBS data in one engine, compacted into blocks: 100 hosts × 10 fields × 24 h.
-fn tsbs_engine(dir: &std::path::Path) -> (Engine, Workload) {
-    let cfg = EngineConfig { durability: Durability::None, raw_retention: None, ..EngineConfig::default() };
-    let engine = Engine::open(dir, cfg).expect("open");
-    let w = Workload::new(TSBS_HOSTS, 24, Shape::Tsbs, 1, now_ms() - 60_000);
-    let timestamps: Vec<i64> = (0..w.points_per_series()).map(|i| w.timestamp_ms(i)).collect();
-    for h in w.hosts() {
-        let dimensions: Vec<Dimension> = h.dimensions().map(|(k, v)| Dimension::new(k, v)).collect();
-        let series = (0..FIELDS.len())
-            .map(|f| SeriesBatch {
-                metric_name: FIELDS[f].into(),
-                dimensions: dimensions.clone(),
-                unit: Unit::Percent,
-                resolution: Resolution::High,
-                timestamps_ms: timestamps.clone(),
-                values: w.series_values(h.index, f),
-            })
-            .collect();
-        let req = PutMetricData { namespace: "Benchmark/CPU".into(), metric_data: vec![], series };
-        engine.put_metric_data(&Tenant::default(), &req).expect("put").ticket.wait().expect("durable");
-    }
-    engine.flush(true).expect("flush");
-    (engine, w)
-}
-
-fn expression(id: &str, e: String) -> MetricDataQuery {
-    MetricDataQuery {
-        id: id.into(),
-        label: None,
-        return_data: true,
-        period_s: Some(3600),
-        kind: QueryKind::Expression(e),
-    }
-}
-
-fn search_expression() -> String {
-    let mut keys = TAG_KEYS.to_vec();
-    keys.sort_unstable();
-    format!("SEARCH('{{Benchmark/CPU,{}}} MetricName=\"{}\"', 'Average', 3600)", keys.join(","), FIELDS[0])
-}
-
-/// q1–q4 as loadgen asks them, on windows starting on a whole minute that is not an hour.
+/// q1–q4 as loadgen asks them (`stratus_bench::in_engine`), over 100 hosts × 10 fields × 24 h
+/// compacted into blocks.
 fn query_tsbs(c: &mut Criterion) {
     let dir = bench_dir();
-    let (engine, w) = tsbs_engine(dir.path());
-    let tenant = Tenant::default();
-    let host = w.host(42);
-    let key = |field: &str| {
-        MetricKey::new("Benchmark/CPU", field, host.dimensions().map(|(k, v)| Dimension::new(k, v)).collect())
-    };
-    // 3 h 17 min into the day: inside the span, not hour-aligned.
-    let start = (w.start_ms() + 3 * 3_600_000 + 17 * 60_000) / 60_000 * 60_000;
-    let gmd = |queries: Vec<MetricDataQuery>, hours: i64| GetMetricData {
-        queries,
-        start_ms: start,
-        end_ms: start + hours * 3_600_000,
-        next_token: None,
-        scan_by: ScanBy::TimestampAscending,
-        max_datapoints: None,
-    };
-    let q1 = StatisticsQuery {
-        key: key(FIELDS[0]),
-        start_ms: start,
-        end_ms: start + 3_600_000,
-        period_s: 60,
-        statistics: vec![Statistic::Maximum],
-        extended_statistics: Vec::new(),
-        unit: None,
-    };
-    let q2 = gmd(
-        (0..FIELDS.len())
-            .map(|f| MetricDataQuery {
-                id: format!("m{f}"),
-                label: None,
-                return_data: true,
-                period_s: None,
-                kind: QueryKind::MetricStat {
-                    metric: key(FIELDS[f]),
-                    period_s: 3600,
-                    stat: "Maximum".into(),
-                    unit: None,
-                },
-            })
-            .collect(),
-        8,
-    );
-    let insights = format!("SELECT AVG({}) FROM \"Benchmark/CPU\"", FIELDS[0]);
-    let q3_insights = gmd(vec![expression("q3", insights.clone())], 12);
-    let q3_search = gmd(vec![expression("q3", format!("AVG({})", search_expression()))], 12);
-    let q4_insights = gmd(vec![expression("q4", format!("{insights} GROUP BY hostname"))], 12);
-    let q4_search = gmd(vec![expression("q4", search_expression())], 12);
-
+    let cfg = EngineConfig { durability: Durability::None, raw_retention: None, ..EngineConfig::default() };
+    let engine = Engine::open(dir.path(), cfg).expect("open");
+    let w = Workload::new(TSBS_HOSTS, 24, Shape::Tsbs, 1, now_ms() - 60_000);
+    in_engine::load(&engine, &w, |_| FIELDS.len());
     let mut g = c.benchmark_group("query_tsbs");
-    g.throughput(Throughput::Elements(360));
-    g.bench_function("q1", |b| b.iter(|| engine.get_metric_statistics(&tenant, &q1).expect("q1")));
-    g.throughput(Throughput::Elements(10 * 8 * 360));
-    g.bench_function("q2", |b| b.iter(|| engine.get_metric_data(&tenant, &q2).expect("q2")));
-    g.throughput(Throughput::Elements(TSBS_HOSTS as u64 * 12 * 360));
-    for (name, req) in [
-        ("q3_insights", &q3_insights),
-        ("q3_search", &q3_search),
-        ("q4_insights", &q4_insights),
-        ("q4_search", &q4_search),
-    ] {
-        let r = engine.get_metric_data(&tenant, req).expect(name);
-        assert!(r.results.iter().all(|s| s.values.len() == 12), "{name}: 12 hourly points per series");
-        g.bench_function(name, |b| b.iter(|| engine.get_metric_data(&tenant, req).expect("query")));
+    for (name, q) in in_engine::queries(&w) {
+        let samples = match name {
+            "q1" => 360,
+            "q2" => 10 * 8 * 360,
+            _ => {
+                if let in_engine::Query::Data(req) = &q {
+                    let r = engine.get_metric_data(&Tenant::default(), req).expect(name);
+                    assert!(r.results.iter().all(|s| s.values.len() == 12), "{name}: 12 hourly points per series");
+                }
+                TSBS_HOSTS as u64 * 12 * 360
+            }
+        };
+        g.throughput(Throughput::Elements(samples));
+        g.bench_function(name, |b| b.iter(|| q.run(&engine)));
     }
     g.finish();
     engine.close().expect("close");

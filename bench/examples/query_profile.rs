@@ -13,43 +13,15 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use stratus_bench::{FIELDS, Shape, TAG_KEYS, Workload};
-use stratus_engine::{
-    Dimension, Durability, Engine, EngineConfig, GetMetricData, MetricDataQuery, MetricKey, PutMetricData, QueryKind,
-    Resolution, ScanBy, SeriesBatch, Statistic, StatisticsQuery, Tenant, Unit,
-};
+use stratus_bench::in_engine::{self, Q2_HOST, Query};
+use stratus_bench::{FIELDS, Shape, Workload};
+use stratus_engine::{Durability, Engine, EngineConfig};
 
 const HOSTS: usize = 100;
-const Q2_HOST: usize = 42;
-
-enum Query {
-    Stats(StatisticsQuery),
-    Data(GetMetricData),
-}
 
 #[inline(never)]
 fn run_queries(engine: &Engine, q: &Query, iterations: usize) -> usize {
-    let tenant = Tenant::default();
-    let mut points = 0;
-    for _ in 0..iterations {
-        points += match q {
-            Query::Stats(q) => engine.get_metric_statistics(&tenant, q).expect("query").datapoints.len(),
-            Query::Data(q) => {
-                engine.get_metric_data(&tenant, q).expect("query").results.iter().map(|r| r.values.len()).sum()
-            }
-        };
-    }
-    points
-}
-
-fn expression(id: &str, e: String) -> MetricDataQuery {
-    MetricDataQuery {
-        id: id.into(),
-        label: None,
-        return_data: true,
-        period_s: Some(3600),
-        kind: QueryKind::Expression(e),
-    }
+    (0..iterations).map(|_| q.run(engine)).sum()
 }
 
 fn main() {
@@ -61,74 +33,9 @@ fn main() {
     let engine = Engine::open(dir.path(), cfg).expect("open");
     let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_millis() as i64;
     let w = Workload::new(HOSTS, 24, Shape::Tsbs, 1, now - 60_000);
-    let timestamps: Vec<i64> = (0..w.points_per_series()).map(|i| w.timestamp_ms(i)).collect();
-    let dims = |h: usize| -> Vec<Dimension> { w.host(h).dimensions().map(|(k, v)| Dimension::new(k, v)).collect() };
-    for h in 0..HOSTS {
-        let fields = if h == Q2_HOST { FIELDS.len() } else { 1 };
-        let series = (0..fields)
-            .map(|f| SeriesBatch {
-                metric_name: FIELDS[f].into(),
-                dimensions: dims(h),
-                unit: Unit::Percent,
-                resolution: Resolution::High,
-                timestamps_ms: timestamps.clone(),
-                values: w.series_values(h, f),
-            })
-            .collect();
-        let req = PutMetricData { namespace: "Benchmark/CPU".into(), metric_data: vec![], series };
-        engine.put_metric_data(&Tenant::default(), &req).expect("put").ticket.wait().expect("durable");
-    }
-    engine.flush(true).expect("flush");
-
-    let start = (w.start_ms() + 3 * 3_600_000 + 17 * 60_000) / 60_000 * 60_000;
-    let key = |f: &str| MetricKey::new("Benchmark/CPU", f, dims(Q2_HOST));
-    let gmd = |queries: Vec<MetricDataQuery>, hours: i64| {
-        Query::Data(GetMetricData {
-            queries,
-            start_ms: start,
-            end_ms: start + hours * 3_600_000,
-            next_token: None,
-            scan_by: ScanBy::TimestampAscending,
-            max_datapoints: None,
-        })
-    };
-    let mut tags = TAG_KEYS.to_vec();
-    tags.sort_unstable();
-    let search =
-        format!("SEARCH('{{Benchmark/CPU,{}}} MetricName=\"{}\"', 'Average', 3600)", tags.join(","), FIELDS[0]);
-    let insights = format!("SELECT AVG({}) FROM \"Benchmark/CPU\"", FIELDS[0]);
-    let q = match name.as_str() {
-        "q1" => Query::Stats(StatisticsQuery {
-            key: key(FIELDS[0]),
-            start_ms: start,
-            end_ms: start + 3_600_000,
-            period_s: 60,
-            statistics: vec![Statistic::Maximum],
-            extended_statistics: Vec::new(),
-            unit: None,
-        }),
-        "q2" => gmd(
-            (0..FIELDS.len())
-                .map(|f| MetricDataQuery {
-                    id: format!("m{f}"),
-                    label: None,
-                    return_data: true,
-                    period_s: None,
-                    kind: QueryKind::MetricStat {
-                        metric: key(FIELDS[f]),
-                        period_s: 3600,
-                        stat: "Maximum".into(),
-                        unit: None,
-                    },
-                })
-                .collect(),
-            8,
-        ),
-        "q3_insights" => gmd(vec![expression("q3", insights)], 12),
-        "q3_search" => gmd(vec![expression("q3", format!("AVG({search})"))], 12),
-        "q4_insights" => gmd(vec![expression("q4", format!("{insights} GROUP BY hostname"))], 12),
-        "q4_search" => gmd(vec![expression("q4", search)], 12),
-        other => panic!("unknown query {other}: q1, q2, q3_insights, q3_search, q4_insights, q4_search"),
+    in_engine::load(&engine, &w, |h| if h == Q2_HOST { FIELDS.len() } else { 1 });
+    let Some((_, q)) = in_engine::queries(&w).into_iter().find(|(n, _)| *n == name) else {
+        panic!("unknown query {name}: q1, q2, q3_insights, q3_search, q4_insights, q4_search")
     };
     let points = run_queries(&engine, &q, iterations);
     println!("{name}: {iterations} iterations, {points} points");

@@ -635,5 +635,6 @@ impl Xoshiro256 {
     }
 }
 
+pub mod in_engine;
 #[cfg(test)]
 mod tests;
