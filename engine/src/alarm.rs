@@ -7,5 +7,10 @@
 
 pub mod def;
 pub mod eval;
+mod evaluate;
+mod journal;
+pub mod model;
 pub mod reason;
+mod records;
 pub mod rule;
+pub(crate) mod store;

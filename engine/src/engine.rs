@@ -9,6 +9,11 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, Sender};
 use parking_lot::Mutex;
 
+use crate::alarm::model::{
+    ActionOutcome, ActionRequest, AlarmHistory, CompositeAlarmInput, DescribeAlarmHistory, DescribeAlarms,
+    DescribeAlarmsForMetric, DescribeAlarmsResult, EvaluationReport, MetricAlarm, MetricAlarmInput,
+};
+use crate::alarm::store::AlarmStore;
 use crate::durable::{Clock, CommitTicket, Durability, FileSystem, RealFs, SystemClock, WalConfig};
 use crate::error::{Error, Result};
 use crate::metrics::dashboard::{Dashboard, DashboardEntry, DashboardStore};
@@ -53,6 +58,9 @@ pub struct EngineConfig {
     pub one_hour_retention: Option<Duration>,
     /// How often the background thread checks whether to seal, compact or expire.
     pub maintenance_interval: Duration,
+    /// Run the alarm scheduler thread (default true). Off, alarms are evaluated only when the
+    /// embedder calls [`Engine::run_alarm_evaluations`] (a manual clock, tests).
+    pub alarm_scheduler: bool,
 }
 
 impl Default for EngineConfig {
@@ -70,6 +78,7 @@ impl Default for EngineConfig {
             five_minute_retention: Some(Duration::from_secs(63 * 86_400)),
             one_hour_retention: Some(Duration::from_secs(455 * 86_400)),
             maintenance_interval: Duration::from_secs(1),
+            alarm_scheduler: true,
         }
     }
 }
@@ -117,6 +126,7 @@ pub struct PutReceipt {
 struct Inner {
     store: Store,
     dashboards: DashboardStore,
+    alarms: AlarmStore,
     cfg: EngineConfig,
 }
 
@@ -158,6 +168,8 @@ pub struct Engine {
     stop: Sender<()>,
     wake: Sender<()>,
     maintenance: Mutex<Option<JoinHandle<()>>>,
+    alarm_stop: Sender<()>,
+    alarm_thread: Mutex<Option<JoinHandle<()>>>,
     /// The exclusive lock on `<dir>/LOCK` (real file system only), released after close.
     _dir_lock: Option<std::fs::File>,
 }
@@ -167,9 +179,16 @@ impl Engine {
     /// locked (`<dir>/LOCK`, an advisory exclusive lock) for as long as the engine is open: a
     /// second process opening it gets an error instead of two writers corrupting one WAL.
     pub fn open(dir: impl AsRef<Path>, config: EngineConfig) -> Result<Engine> {
+        Engine::open_with_clock(dir, config, Arc::new(SystemClock))
+    }
+
+    /// [`Engine::open`] on the real file system with another clock (e.g. a
+    /// [`crate::ManualClock`] that a test advances; with one, turn
+    /// [`EngineConfig::alarm_scheduler`] off and call [`Engine::run_alarm_evaluations`]).
+    pub fn open_with_clock(dir: impl AsRef<Path>, config: EngineConfig, clock: Arc<dyn Clock>) -> Result<Engine> {
         let dir = dir.as_ref();
         let lock = lock_dir(dir)?;
-        let mut engine = Engine::open_with(Arc::new(RealFs), Arc::new(SystemClock), dir, config)?;
+        let mut engine = Engine::open_with(Arc::new(RealFs), clock, dir, config)?;
         engine._dir_lock = Some(lock);
         Ok(engine)
     }
@@ -214,8 +233,10 @@ impl Engine {
             torn_tails = report.torn_tails,
             "engine recovered"
         );
-        let dashboards = DashboardStore::open(dashboards_fs, &dir.join("dashboards"))?;
-        let inner = Arc::new(Inner { store, dashboards, cfg: config });
+        let dashboards = DashboardStore::open(Arc::clone(&dashboards_fs), &dir.join("dashboards"))?;
+        let alarms = AlarmStore::open(dashboards_fs, &dir.join("alarms"), store.now_ms())?;
+        let scheduler = config.alarm_scheduler;
+        let inner = Arc::new(Inner { store, dashboards, alarms, cfg: config });
         let (stop, stop_rx) = crossbeam_channel::bounded(1);
         let (wake, wake_rx) = crossbeam_channel::bounded(1);
         let bg = inner.clone();
@@ -223,7 +244,27 @@ impl Engine {
             .name("stratus-maintenance".into())
             .spawn(move || maintenance_loop(&bg, &stop_rx, &wake_rx))
             .map_err(|e| Error::io(dir, e))?;
-        Ok(Engine { inner, stop, wake, maintenance: Mutex::new(Some(handle)), _dir_lock: None })
+        let (alarm_stop, alarm_stop_rx) = crossbeam_channel::bounded(1);
+        let alarm_thread = if scheduler {
+            let bg = inner.clone();
+            Some(
+                std::thread::Builder::new()
+                    .name("stratus-alarms".into())
+                    .spawn(move || alarm_loop(&bg, &alarm_stop_rx))
+                    .map_err(|e| Error::io(dir, e))?,
+            )
+        } else {
+            None
+        };
+        Ok(Engine {
+            inner,
+            stop,
+            wake,
+            maintenance: Mutex::new(Some(handle)),
+            alarm_stop,
+            alarm_thread: Mutex::new(alarm_thread),
+            _dir_lock: None,
+        })
     }
 
     /// A write transaction for `tenant`: `append` samples, then `commit`.
@@ -330,6 +371,116 @@ impl Engine {
         self.inner.dashboards.untag(tenant, name, keys)
     }
 
+    /// PutMetricAlarm: creates the alarm (INSUFFICIENT_DATA, "Unchecked: Initial alarm
+    /// creation") or replaces its configuration, keeping its state. Durable when it returns.
+    pub fn put_metric_alarm(&self, tenant: &Tenant, input: &MetricAlarmInput) -> Result<()> {
+        validate::tenant(tenant)?;
+        self.inner.alarms.put_metric_alarm(tenant, input, &self.alarm_queries(), self.now_ms())
+    }
+
+    /// PutCompositeAlarm: creates or replaces a composite alarm and evaluates its rule.
+    pub fn put_composite_alarm(&self, tenant: &Tenant, input: &CompositeAlarmInput) -> Result<()> {
+        validate::tenant(tenant)?;
+        self.inner.alarms.put_composite_alarm(tenant, input, self.now_ms())
+    }
+
+    /// DescribeAlarms.
+    pub fn describe_alarms(&self, tenant: &Tenant, q: &DescribeAlarms) -> Result<DescribeAlarmsResult> {
+        validate::tenant(tenant)?;
+        self.inner.alarms.describe(tenant, q)
+    }
+
+    /// DescribeAlarmsForMetric.
+    pub fn describe_alarms_for_metric(&self, tenant: &Tenant, q: &DescribeAlarmsForMetric) -> Result<Vec<MetricAlarm>> {
+        validate::tenant(tenant)?;
+        self.inner.alarms.describe_for_metric(tenant, q)
+    }
+
+    /// DescribeAlarmHistory (history outlives the alarm).
+    pub fn describe_alarm_history(&self, tenant: &Tenant, q: &DescribeAlarmHistory) -> Result<AlarmHistory> {
+        validate::tenant(tenant)?;
+        self.inner.alarms.history(tenant, q)
+    }
+
+    /// DeleteAlarms: all or nothing (a composite still referenced by another composite refuses
+    /// the batch). Names that do not exist are skipped.
+    pub fn delete_alarms(&self, tenant: &Tenant, names: &[String]) -> Result<()> {
+        validate::tenant(tenant)?;
+        self.inner.alarms.delete(tenant, names, self.now_ms())
+    }
+
+    /// SetAlarmState: sets the state until the next evaluation (metric alarms) or the next child
+    /// change (composites); a change runs actions and is recorded in the history.
+    pub fn set_alarm_state(
+        &self,
+        tenant: &Tenant,
+        name: &str,
+        state_value: &str,
+        reason: &str,
+        reason_data: Option<&str>,
+    ) -> Result<()> {
+        validate::tenant(tenant)?;
+        self.inner.alarms.set_state(tenant, name, state_value, reason, reason_data, self.now_ms())
+    }
+
+    /// EnableAlarmActions.
+    pub fn enable_alarm_actions(&self, tenant: &Tenant, names: &[String]) -> Result<()> {
+        validate::tenant(tenant)?;
+        self.inner.alarms.set_actions_enabled(tenant, names, true, self.now_ms())
+    }
+
+    /// DisableAlarmActions.
+    pub fn disable_alarm_actions(&self, tenant: &Tenant, names: &[String]) -> Result<()> {
+        validate::tenant(tenant)?;
+        self.inner.alarms.set_actions_enabled(tenant, names, false, self.now_ms())
+    }
+
+    /// TagResource on alarm `name`: adds or replaces `tags` (at most 50 in all).
+    pub fn tag_alarm(&self, tenant: &Tenant, name: &str, tags: &[(String, String)]) -> Result<()> {
+        validate::tenant(tenant)?;
+        self.inner.alarms.tag(tenant, name, tags, self.now_ms())
+    }
+
+    /// UntagResource on alarm `name`.
+    pub fn untag_alarm(&self, tenant: &Tenant, name: &str, keys: &[String]) -> Result<()> {
+        validate::tenant(tenant)?;
+        self.inner.alarms.untag(tenant, name, keys, self.now_ms())
+    }
+
+    /// ListTagsForResource on alarm `name`, by key.
+    pub fn alarm_tags(&self, tenant: &Tenant, name: &str) -> Result<Vec<(String, String)>> {
+        validate::tenant(tenant)?;
+        self.inner.alarms.tags(tenant, name)
+    }
+
+    /// Evaluates every alarm due at the latest evaluation time (a multiple of 10 s) not after
+    /// the engine clock's now, once per time: metric alarms with a period of at least a minute at
+    /// whole minutes, 10/20/30-second alarms every 10 s; then ends composite suppression
+    /// periods that ran out. The engine's scheduler thread calls this (see
+    /// [`EngineConfig::alarm_scheduler`]); a caller driving a manual clock calls it itself.
+    pub fn run_alarm_evaluations(&self) -> Result<EvaluationReport> {
+        self.inner.alarms.run_due(self.now_ms(), &self.alarm_queries())
+    }
+
+    /// The queue of actions to run (see [`ActionRequest`]); bounded, each request once per
+    /// open unless it is still pending at the next open.
+    pub fn alarm_actions(&self) -> Receiver<ActionRequest> {
+        self.inner.alarms.action_receiver()
+    }
+
+    /// Records how action `id` went (an `Action` history item); it is not handed out again.
+    pub fn complete_action(&self, id: u64, outcome: ActionOutcome) -> Result<()> {
+        self.inner.alarms.complete_action(id, outcome, self.now_ms())
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.inner.store.now_ms()
+    }
+
+    fn alarm_queries(&self) -> impl Fn(&Tenant, &GetMetricData) -> Result<GetMetricDataResult> + '_ {
+        alarm_queries(&self.inner)
+    }
+
     /// Seals the head into a block now and, if `compact`, merges all blocks.
     pub fn flush(&self, compact: bool) -> Result<FlushReport> {
         let store = &self.inner.store;
@@ -352,6 +503,10 @@ impl Engine {
     /// Stops background work and intake, and makes every accepted write durable. Idempotent;
     /// the head is not sealed (the WAL holds it and replays it at the next open).
     pub fn close(&self) -> Result<()> {
+        let _ = self.alarm_stop.try_send(());
+        if let Some(h) = self.alarm_thread.lock().take() {
+            let _ = h.join();
+        }
         let _ = self.stop.try_send(());
         if let Some(h) = self.maintenance.lock().take() {
             let _ = h.join();
@@ -389,6 +544,33 @@ fn lock_dir(dir: &Path) -> Result<std::fs::File> {
             ),
         )),
         Err(std::fs::TryLockError::Error(e)) => Err(Error::io(&path, e)),
+    }
+}
+
+/// Alarms query through the public GetMetricData path, like any client.
+fn alarm_queries(inner: &Inner) -> impl Fn(&Tenant, &GetMetricData) -> Result<GetMetricDataResult> + '_ {
+    move |tenant, req| inner.store.get_metric_data(tenant, req)
+}
+
+/// The alarm scheduler: wakes at every 10-second boundary of the engine clock (checking every
+/// 250 ms of real time, so a clock that jumps is followed) and evaluates what is due.
+fn alarm_loop(inner: &Inner, stop: &Receiver<()>) {
+    let mut last_tick = i64::MIN;
+    loop {
+        crossbeam_channel::select! {
+            recv(stop) -> _ => return,
+            default(Duration::from_millis(250)) => {},
+        }
+        let tick = crate::alarm::store::tick_of(inner.store.now_ms());
+        if tick == last_tick {
+            continue;
+        }
+        last_tick = tick;
+        match inner.alarms.run_due(inner.store.now_ms(), &alarm_queries(inner)) {
+            Ok(report) if report.transitions > 0 => tracing::debug!(?report, "alarms evaluated"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "alarm evaluation failed; will retry at the next tick"),
+        }
     }
 }
 

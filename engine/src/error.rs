@@ -20,6 +20,10 @@ pub enum InvalidCode {
     InvalidParameterCombination,
     /// `InvalidNextToken`: a paging token the server did not issue.
     InvalidNextToken,
+    /// `ValidationError`: a value outside an enumeration (e.g. SetAlarmState's `StateValue`).
+    ValidationError,
+    /// `InvalidFormat`: a document that does not parse (e.g. `StateReasonData` not JSON).
+    InvalidFormat,
 }
 
 impl InvalidCode {
@@ -30,6 +34,8 @@ impl InvalidCode {
             InvalidCode::MissingParameter => "MissingParameter",
             InvalidCode::InvalidParameterCombination => "InvalidParameterCombination",
             InvalidCode::InvalidNextToken => "InvalidNextToken",
+            InvalidCode::ValidationError => "ValidationError",
+            InvalidCode::InvalidFormat => "InvalidFormat",
         }
     }
 }

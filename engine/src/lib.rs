@@ -22,6 +22,11 @@ mod error;
 mod metrics;
 mod splitmix;
 
+pub use alarm::model::{
+    ActionOutcome, ActionRequest, AlarmHistory, AlarmState, AlarmStatus, AlarmType, CompositeAlarm,
+    CompositeAlarmInput, DescribeAlarmHistory, DescribeAlarms, DescribeAlarmsForMetric, DescribeAlarmsResult,
+    EvaluationReport, HistoryItem, HistoryItemType, MetricAlarm, MetricAlarmInput, alarm_arn,
+};
 pub use durable::{Clock, CommitTicket, Durability, FileSystem, ManualClock, RealFs, SimFs, SystemClock, WalError};
 pub use engine::{Appender, Engine, EngineConfig, PutReceipt, Querier};
 pub use error::{Error, InvalidCode, Result};

@@ -15,7 +15,10 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
-use stratus_engine::{Dashboard, DashboardEntry, Engine, Error, Tenant};
+use stratus_engine::{
+    AlarmHistory, CompositeAlarmInput, Dashboard, DashboardEntry, DescribeAlarmHistory, DescribeAlarms,
+    DescribeAlarmsForMetric, DescribeAlarmsResult, Engine, Error, MetricAlarm, MetricAlarmInput, Tenant,
+};
 use stratus_proto::v1 as pb;
 
 use crate::convert;
@@ -319,6 +322,109 @@ impl Service {
         keys: Vec<String>,
     ) -> Result<(), ServiceError> {
         self.blocking(move |engine| engine.untag_dashboard(&tenant, &name, &keys)).await
+    }
+
+    /// PutMetricAlarm.
+    pub(crate) async fn put_metric_alarm(&self, tenant: Tenant, input: MetricAlarmInput) -> Result<(), ServiceError> {
+        self.blocking(move |engine| engine.put_metric_alarm(&tenant, &input)).await
+    }
+
+    /// PutCompositeAlarm.
+    pub(crate) async fn put_composite_alarm(
+        &self,
+        tenant: Tenant,
+        input: CompositeAlarmInput,
+    ) -> Result<(), ServiceError> {
+        self.blocking(move |engine| engine.put_composite_alarm(&tenant, &input)).await
+    }
+
+    /// DescribeAlarms.
+    pub(crate) async fn describe_alarms(
+        &self,
+        tenant: Tenant,
+        q: DescribeAlarms,
+    ) -> Result<DescribeAlarmsResult, ServiceError> {
+        self.blocking(move |engine| engine.describe_alarms(&tenant, &q)).await
+    }
+
+    /// DescribeAlarmsForMetric.
+    pub(crate) async fn describe_alarms_for_metric(
+        &self,
+        tenant: Tenant,
+        q: DescribeAlarmsForMetric,
+    ) -> Result<Vec<MetricAlarm>, ServiceError> {
+        self.blocking(move |engine| engine.describe_alarms_for_metric(&tenant, &q)).await
+    }
+
+    /// DescribeAlarmHistory.
+    pub(crate) async fn describe_alarm_history(
+        &self,
+        tenant: Tenant,
+        q: DescribeAlarmHistory,
+    ) -> Result<AlarmHistory, ServiceError> {
+        self.blocking(move |engine| engine.describe_alarm_history(&tenant, &q)).await
+    }
+
+    /// DeleteAlarms.
+    pub(crate) async fn delete_alarms(&self, tenant: Tenant, names: Vec<String>) -> Result<(), ServiceError> {
+        self.blocking(move |engine| engine.delete_alarms(&tenant, &names)).await
+    }
+
+    /// SetAlarmState.
+    pub(crate) async fn set_alarm_state(
+        &self,
+        tenant: Tenant,
+        name: String,
+        state_value: String,
+        reason: String,
+        reason_data: Option<String>,
+    ) -> Result<(), ServiceError> {
+        self.blocking(move |engine| {
+            engine.set_alarm_state(&tenant, &name, &state_value, &reason, reason_data.as_deref())
+        })
+        .await
+    }
+
+    /// EnableAlarmActions (`enabled`) or DisableAlarmActions.
+    pub(crate) async fn set_alarm_actions_enabled(
+        &self,
+        tenant: Tenant,
+        names: Vec<String>,
+        enabled: bool,
+    ) -> Result<(), ServiceError> {
+        self.blocking(move |engine| {
+            if enabled {
+                engine.enable_alarm_actions(&tenant, &names)
+            } else {
+                engine.disable_alarm_actions(&tenant, &names)
+            }
+        })
+        .await
+    }
+
+    /// TagResource on an alarm.
+    pub(crate) async fn tag_alarm(
+        &self,
+        tenant: Tenant,
+        name: String,
+        tags: Vec<(String, String)>,
+    ) -> Result<(), ServiceError> {
+        self.blocking(move |engine| engine.tag_alarm(&tenant, &name, &tags)).await
+    }
+
+    /// UntagResource on an alarm.
+    pub(crate) async fn untag_alarm(
+        &self,
+        tenant: Tenant,
+        name: String,
+        keys: Vec<String>,
+    ) -> Result<(), ServiceError> {
+        self.blocking(move |engine| engine.untag_alarm(&tenant, &name, &keys)).await
+    }
+
+    /// ListTagsForResource on an alarm.
+    pub(crate) async fn alarm_tags(&self, tenant: Tenant, name: String) -> Result<Vec<(String, String)>, ServiceError> {
+        self.blocking(move |engine| engine.alarm_tags(&tenant, &name)).await
     }
 
     /// Flush (admin): seal the head, and with `compact` merge every block.

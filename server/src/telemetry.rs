@@ -27,10 +27,19 @@ pub(crate) enum Rpc {
     TagResource = 9,
     UntagResource = 10,
     ListTagsForResource = 11,
+    PutMetricAlarm = 12,
+    PutCompositeAlarm = 13,
+    DescribeAlarms = 14,
+    DescribeAlarmsForMetric = 15,
+    DescribeAlarmHistory = 16,
+    DeleteAlarms = 17,
+    SetAlarmState = 18,
+    EnableAlarmActions = 19,
+    DisableAlarmActions = 20,
 }
 
 impl Rpc {
-    const ALL: [Rpc; 12] = [
+    const ALL: [Rpc; 21] = [
         Rpc::PutMetricData,
         Rpc::GetMetricStatistics,
         Rpc::ListMetrics,
@@ -43,6 +52,15 @@ impl Rpc {
         Rpc::TagResource,
         Rpc::UntagResource,
         Rpc::ListTagsForResource,
+        Rpc::PutMetricAlarm,
+        Rpc::PutCompositeAlarm,
+        Rpc::DescribeAlarms,
+        Rpc::DescribeAlarmsForMetric,
+        Rpc::DescribeAlarmHistory,
+        Rpc::DeleteAlarms,
+        Rpc::SetAlarmState,
+        Rpc::EnableAlarmActions,
+        Rpc::DisableAlarmActions,
     ];
     /// Number of rpcs: the first dimension of the counter arrays.
     const COUNT: usize = Rpc::ALL.len();
@@ -61,6 +79,15 @@ impl Rpc {
             Rpc::TagResource => "TagResource",
             Rpc::UntagResource => "UntagResource",
             Rpc::ListTagsForResource => "ListTagsForResource",
+            Rpc::PutMetricAlarm => "PutMetricAlarm",
+            Rpc::PutCompositeAlarm => "PutCompositeAlarm",
+            Rpc::DescribeAlarms => "DescribeAlarms",
+            Rpc::DescribeAlarmsForMetric => "DescribeAlarmsForMetric",
+            Rpc::DescribeAlarmHistory => "DescribeAlarmHistory",
+            Rpc::DeleteAlarms => "DeleteAlarms",
+            Rpc::SetAlarmState => "SetAlarmState",
+            Rpc::EnableAlarmActions => "EnableAlarmActions",
+            Rpc::DisableAlarmActions => "DisableAlarmActions",
         }
     }
 }

@@ -86,23 +86,31 @@ pub fn valid_alarm_period(p: i64) -> bool {
     matches!(p, 10 | 20 | 30) || (p > 0 && p % 60 == 0)
 }
 
-/// Validates the settings, returning what evaluation needs.
-pub fn validate(input: &AlarmSettingsInput) -> Result<AlarmSettings> {
-    let name = input.name.clone().ok_or_else(|| missing("AlarmName"))?;
+/// Checks what every alarm kind shares: the name (1–255 characters, no control characters),
+/// the description (≤ 1024 characters) and the action lists (OK, ALARM, INSUFFICIENT_DATA; ≤ 5
+/// each).
+pub fn validate_common(name: &str, description: Option<&str>, actions: [&Vec<String>; 3]) -> Result<()> {
     let chars = name.chars().count();
     if chars == 0 || chars > MAX_NAME_CHARS || name.chars().any(|c| c.is_ascii_control()) {
         return Err(invalid(format!(
             "The value for parameter AlarmName is invalid: it must have 1 to {MAX_NAME_CHARS} characters and no control characters."
         )));
     }
-    if input.description.as_ref().is_some_and(|d| d.chars().count() > MAX_DESCRIPTION_CHARS) {
+    if description.is_some_and(|d| d.chars().count() > MAX_DESCRIPTION_CHARS) {
         return Err(invalid(format!("AlarmDescription must have at most {MAX_DESCRIPTION_CHARS} characters.")));
     }
-    for (field, list) in ["OKActions", "AlarmActions", "InsufficientDataActions"].iter().zip(&input.actions) {
+    for (field, list) in ["OKActions", "AlarmActions", "InsufficientDataActions"].iter().zip(actions) {
         if list.len() > MAX_ACTIONS {
             return Err(invalid(format!("The collection {field} must not have more than {MAX_ACTIONS} members.")));
         }
     }
+    Ok(())
+}
+
+/// Validates the settings, returning what evaluation needs.
+pub fn validate(input: &AlarmSettingsInput) -> Result<AlarmSettings> {
+    let name = input.name.clone().ok_or_else(|| missing("AlarmName"))?;
+    validate_common(&name, input.description.as_deref(), [&input.actions[0], &input.actions[1], &input.actions[2]])?;
 
     // Exactly one source.
     let period_s = match (input.has_metric, input.metrics.is_empty()) {

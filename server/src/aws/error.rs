@@ -85,6 +85,12 @@ impl AwsError {
                 InvalidCode::InvalidNextToken => {
                     AwsError::new("InvalidNextToken", "InvalidNextToken", StatusCode::BAD_REQUEST, message.clone())
                 }
+                InvalidCode::ValidationError => {
+                    AwsError::new("ValidationError", "ValidationError", StatusCode::BAD_REQUEST, message.clone())
+                }
+                InvalidCode::InvalidFormat => {
+                    AwsError::new("InvalidFormatFault", "InvalidFormat", StatusCode::BAD_REQUEST, message.clone())
+                }
             },
             Error::NotFound { resource: "dashboard", message } => {
                 AwsError::new("DashboardNotFoundError", "ResourceNotFound", StatusCode::NOT_FOUND, message.clone())
