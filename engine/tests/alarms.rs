@@ -15,7 +15,7 @@ use stratus_engine::{
 };
 
 /// A whole minute, recent enough for every tier.
-const T0: i64 = 1_900_000_020_000 - 1_900_000_020_000 % 60_000;
+const T0: i64 = 1_900_000_020_000; // 31,666,667 whole minutes
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:ops";
 
 fn config() -> EngineConfig {
