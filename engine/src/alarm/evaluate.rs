@@ -25,6 +25,41 @@ pub(crate) struct MetricDef {
     /// Fewest samples per bucket for a percentile to count (EvaluateLowSampleCountPercentile =
     /// ignore): 10/(1−p) for p ≥ 0.5, 10/p below.
     pub(crate) min_samples: Option<f64>,
+    /// `WallClockWindow`: the time zone's offset from UTC in ms (buckets align to its clock).
+    pub(crate) wall_clock_offset_ms: Option<i64>,
+}
+
+/// The UTC offset, in ms, of a `WallClockWindow` time zone: `UTC` (or absent), or a fixed
+/// offset `±HH:MM` / `UTC±HH:MM` / `UTC±H`, a multiple of 5 minutes within ±14 h.
+pub(crate) fn timezone_offset_ms(tz: Option<&str>) -> std::result::Result<i64, String> {
+    let Some(tz) = tz else { return Ok(0) };
+    let bad = || {
+        format!(
+            "The value {tz} for parameter EvaluationWindow.WallClockWindow.Timezone is invalid: Stratus accepts UTC and fixed offsets such as +05:30 or UTC-08:00 (a multiple of 5 minutes)."
+        )
+    };
+    let rest = tz.strip_prefix("UTC").unwrap_or(tz);
+    if rest.is_empty() {
+        return Ok(0);
+    }
+    let (sign, digits) = match rest.as_bytes().first() {
+        Some(b'+') => (1, &rest[1..]),
+        Some(b'-') => (-1, &rest[1..]),
+        _ => return Err(bad()),
+    };
+    let (h, m) = match digits.split_once(':') {
+        Some((h, m)) => (h, m),
+        None => (digits, "0"),
+    };
+    let ok = |d: &str| !d.is_empty() && d.len() <= 2 && d.bytes().all(|b| b.is_ascii_digit());
+    if !ok(h) || !ok(m) {
+        return Err(bad());
+    }
+    let (h, m): (i64, i64) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    if h > 14 || m >= 60 || m % 5 != 0 || h * 60 + m > 14 * 60 {
+        return Err(bad());
+    }
+    Ok(sign * (h * 60 + m) * 60_000)
 }
 
 /// The queries of one evaluation, and the ids whose results are the value, the sample count
@@ -53,7 +88,13 @@ impl MetricDef {
         } else {
             None
         };
-        MetricDef { input, settings, min_samples }
+        let wall_clock_offset_ms = match &input.evaluation_window {
+            Some(super::model::EvaluationWindow::WallClock { timezone }) => {
+                Some(timezone_offset_ms(timezone.as_deref()).unwrap_or(0))
+            }
+            _ => None,
+        };
+        MetricDef { input, settings, min_samples, wall_clock_offset_ms }
     }
 
     /// The single metric's key, for single-metric alarms.
@@ -113,11 +154,25 @@ impl MetricDef {
     }
 }
 
-/// The bucket grid of an evaluation at `tick_ms`: `(start_ms, buckets)`. Buckets slide: they
-/// end at the evaluation time (for 10/20/30-second periods, at the last multiple of the period).
-pub(crate) fn grid(tick_ms: i64, period_s: i64, evaluation_periods: usize) -> (i64, i64, usize) {
+/// The bucket grid of an evaluation at `tick_ms`: `(start_ms, end_ms, buckets)`. Buckets slide:
+/// they end at the evaluation time (for 10/20/30-second periods, at the last multiple of the
+/// period). With a wall-clock window (`Some(offset)`) they end at the last clock boundary of the
+/// period in that time zone (a 1-hour period at the hour, a 1-day period at local midnight).
+pub(crate) fn grid(
+    tick_ms: i64,
+    period_s: i64,
+    evaluation_periods: usize,
+    wall_clock_offset_ms: Option<i64>,
+) -> (i64, i64, usize) {
     let p = period_s * 1000;
-    let end = if period_s < 60 { tick_ms - tick_ms.rem_euclid(p) } else { tick_ms };
+    let end = match wall_clock_offset_ms {
+        Some(offset) => {
+            let local = tick_ms + offset;
+            local - local.rem_euclid(p) - offset
+        }
+        None if period_s < 60 => tick_ms - tick_ms.rem_euclid(p),
+        None => tick_ms,
+    };
     let range = eval::evaluation_range(evaluation_periods);
     (end - range as i64 * p, end, range)
 }
@@ -190,7 +245,7 @@ pub(crate) fn evaluate(
     let s = &def.settings;
     let period_s = s.period_s;
     let p = period_s * 1000;
-    let (start, end, range) = grid(tick_ms, period_s, s.eval.evaluation_periods);
+    let (start, end, range) = grid(tick_ms, period_s, s.eval.evaluation_periods, def.wall_clock_offset_ms);
     let plan = def.plan();
     let result = queries(tenant, &request(&plan, start, end))?;
     let values = values_by_bucket(&result, &plan.value_id, start, p, range);
@@ -378,14 +433,34 @@ mod tests {
     #[test]
     fn buckets_slide_with_the_evaluation_minute() {
         // Period 5 min, N 1: at 05:10 the bucket is 05:05–05:10, a minute later 05:06–05:11.
-        let (start, end, range) = grid(T0, 300, 1);
+        let (start, end, range) = grid(T0, 300, 1, None);
         assert_eq!((end, range), (T0, 3));
         assert_eq!(start + 2 * 300_000, T0 - 300_000);
-        let (start2, end2, _) = grid(T0 + 60_000, 300, 1);
+        let (start2, end2, _) = grid(T0 + 60_000, 300, 1, None);
         assert_eq!((start2 - start, end2 - end), (60_000, 60_000));
         // 10/20/30-second periods end at the last multiple of the period.
-        assert_eq!(grid(T0 + 10_000, 30, 3).1, T0);
-        assert_eq!(grid(T0 + 20_000, 20, 3).1, T0 + 20_000);
+        assert_eq!(grid(T0 + 10_000, 30, 3, None).1, T0);
+        assert_eq!(grid(T0 + 20_000, 20, 3, None).1, T0 + 20_000);
+    }
+
+    #[test]
+    fn wall_clock_windows_align_to_the_time_zone_clock() {
+        // 05:10 UTC: a 1-hour wall-clock bucket ends at 05:00 UTC, at 04:30 UTC in +05:30
+        // (10:00 local), and a day ends at local midnight.
+        let hour = 3_600_000;
+        assert_eq!(grid(T0, 3600, 1, Some(0)).1, T0 - 10 * 60_000);
+        let ist = timezone_offset_ms(Some("+05:30")).unwrap();
+        assert_eq!(ist, 330 * 60_000);
+        assert_eq!(grid(T0, 3600, 1, Some(ist)).1, T0 - 40 * 60_000);
+        let pacific = timezone_offset_ms(Some("UTC-08:00")).unwrap();
+        let (_, end, _) = grid(T0, 86_400, 1, Some(pacific));
+        assert_eq!((end + pacific).rem_euclid(24 * hour), 0, "local midnight");
+        assert!(end <= T0 && T0 - end < 24 * hour);
+        for bad in ["America/New_York", "+5:31", "+15:00", "UTC+", "+05:30:00"] {
+            assert!(timezone_offset_ms(Some(bad)).is_err(), "{bad}");
+        }
+        assert_eq!(timezone_offset_ms(Some("UTC")).unwrap(), 0);
+        assert_eq!(timezone_offset_ms(Some("UTC-3")).unwrap(), -3 * hour);
     }
 
     #[test]

@@ -50,6 +50,19 @@ impl HistoryItemType {
     }
 }
 
+/// `EvaluationWindow`: how the evaluation range is cut into Period buckets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EvaluationWindow {
+    /// `SlidingWindow` (the default): buckets end at the evaluation time.
+    Sliding,
+    /// `WallClockWindow`: buckets align to clock boundaries of the period in `timezone`
+    /// (`UTC` when absent; fixed offsets such as `+05:30` or `UTC-08:00`, multiples of 5 minutes).
+    WallClock {
+        /// `Timezone`.
+        timezone: Option<String>,
+    },
+}
+
 /// PutMetricAlarm, as sent. An update replaces the whole configuration (omitted optional
 /// members revert to their defaults) and keeps the state; `tags` apply only at creation.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -96,6 +109,8 @@ pub struct MetricAlarmInput {
     pub evaluate_low_sample_count_percentile: Option<String>,
     /// `Metrics` (metric-math alarms): exactly one query with `return_data`.
     pub metrics: Vec<MetricDataQuery>,
+    /// `EvaluationWindow` (default sliding).
+    pub evaluation_window: Option<EvaluationWindow>,
     /// `Tags` (creation only).
     pub tags: Vec<(String, String)>,
 }

@@ -6,8 +6,8 @@
 use serde_json::{Map, Value, json};
 
 use super::model::{
-    ActionRequest, AlarmState, AlarmStatus, AlarmType, CompositeAlarmInput, HistoryItem, HistoryItemType,
-    MetricAlarmInput,
+    ActionRequest, AlarmState, AlarmStatus, AlarmType, CompositeAlarmInput, EvaluationWindow, HistoryItem,
+    HistoryItemType, MetricAlarmInput,
 };
 use crate::metrics::gmd::{MetricDataQuery, QueryKind};
 use crate::metrics::model::{Dimension, MetricKey, Tenant, Unit};
@@ -134,6 +134,17 @@ pub(crate) fn metric_input_json(a: &MetricAlarmInput) -> Value {
     if !a.metrics.is_empty() {
         m.insert("metrics".into(), Value::Array(a.metrics.iter().map(query_json).collect()));
     }
+    match &a.evaluation_window {
+        None => {}
+        Some(EvaluationWindow::Sliding) => {
+            m.insert("evaluationWindow".into(), json!({"slidingWindow": {}}));
+        }
+        Some(EvaluationWindow::WallClock { timezone }) => {
+            let mut w = Map::new();
+            put(&mut w, "timezone", timezone.clone());
+            m.insert("evaluationWindow".into(), json!({"wallClockWindow": w}));
+        }
+    }
     Value::Object(m)
 }
 
@@ -164,6 +175,10 @@ pub(crate) fn metric_input_of(v: &Value) -> R<MetricAlarmInput> {
             Some(a) => a.iter().map(query_of).collect::<R<Vec<_>>>()?,
             None => Vec::new(),
         },
+        evaluation_window: v.get("evaluationWindow").map(|w| match w.get("wallClockWindow") {
+            Some(c) => EvaluationWindow::WallClock { timezone: os(c, "timezone") },
+            None => EvaluationWindow::Sliding,
+        }),
         tags: Vec::new(),
     })
 }
@@ -336,6 +351,7 @@ mod tests {
                 },
             ],
             evaluation_periods: Some(3),
+            evaluation_window: Some(EvaluationWindow::WallClock { timezone: Some("+05:30".into()) }),
             threshold: Some(1.5),
             comparison_operator: Some("GreaterThanThreshold".into()),
             ..Default::default()

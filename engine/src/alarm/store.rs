@@ -270,6 +270,9 @@ fn metric_def(input: &MetricAlarmInput) -> Result<MetricDef> {
             "Dimensions and Unit belong to a single-metric alarm; with Metrics they go in each MetricStat.",
         ));
     }
+    if let Some(super::model::EvaluationWindow::WallClock { timezone }) = &input.evaluation_window {
+        evaluate::timezone_offset_ms(timezone.as_deref()).map_err(invalid)?;
+    }
     if let Some(id) = &settings.threshold_metric_id
         && !input.metrics.iter().any(|q| &q.id == id)
     {
