@@ -1018,16 +1018,22 @@ fn alarm_types(types: &[String]) -> Result<BTreeSet<AlarmType>> {
     if types.is_empty() {
         return Ok([AlarmType::MetricAlarm].into());
     }
-    types
-        .iter()
-        .map(|t| {
-            records::alarm_type_of(t).ok_or_else(|| {
-                validation(format!(
-                    "1 validation error detected: Value '{t}' at 'alarmTypes' failed to satisfy constraint: Member must satisfy enum value set: [CompositeAlarm, MetricAlarm]"
-                ))
-            })
-        })
-        .collect()
+    let mut out = BTreeSet::new();
+    for t in types {
+        match records::alarm_type_of(t) {
+            Some(kind) => {
+                out.insert(kind);
+            }
+            // A valid type Stratus has no alarms of (Logs alarms are not served): matches nothing.
+            None if t == "LogAlarm" => {}
+            None => {
+                return Err(validation(format!(
+                    "1 validation error detected: Value '{t}' at 'alarmTypes' failed to satisfy constraint: Member must satisfy enum value set: [CompositeAlarm, LogAlarm, MetricAlarm]"
+                )));
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn state_value(v: &str, field: &str) -> Result<AlarmState> {
