@@ -5,11 +5,13 @@
 //! `error` (AWS errors in each protocol's shape), `query` (the awsQuery codec: form requests
 //! decoded with serde into the shared shapes, XML responses and errors), `timestamp` (epoch
 //! seconds in JSON, CBOR tag 1, ISO 8601 in Query XML), `cloudwatch` (CloudWatch's shapes and
-//! their translation to the service layer's messages), `sigv4` (Signature Version 4 verification,
+//! their translation to the service layer's messages), `alarms` (the alarm operations' shapes and
+//! their translation to the engine's alarm model), `sigv4` (Signature Version 4 verification,
 //! and the matching signer for tests and the CLI).
 // The HTTP handler that ties these together lands with SigV4; until then only the tests use them.
 #![cfg_attr(not(test), allow(dead_code))]
 
+pub(crate) mod alarms;
 pub(crate) mod body;
 pub(crate) mod cloudwatch;
 pub(crate) mod error;

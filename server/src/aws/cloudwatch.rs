@@ -368,6 +368,53 @@ pub(crate) struct MetricDataQuery {
     pub(crate) account_id: Option<String>,
 }
 
+impl MetricDataQuery {
+    /// The service-layer message for the query at `prefix` (`MetricDataQueries.member.1`,
+    /// `Metrics.member.1`), which error messages name.
+    pub(crate) fn into_pb(self, prefix: &str) -> Result<pb::MetricDataQuery, AwsError> {
+        let field = |m: &str| format!("{prefix}.{m}");
+        if self.account_id.is_some() {
+            return Err(AwsError::invalid_value(format!(
+                "{} is not supported: cross-account queries need a monitoring account.",
+                field("AccountId")
+            )));
+        }
+        let id = required(self.id, &field("Id"))?;
+        let metric_stat = match self.metric_stat {
+            None => None,
+            Some(ms) => {
+                let metric = ms.metric.ok_or_else(|| {
+                    AwsError::missing(format!("The parameter {} is required.", field("MetricStat.Metric")))
+                })?;
+                Some(pb::MetricStat {
+                    metric: Some(pb::Metric {
+                        namespace: required(metric.namespace, &field("MetricStat.Metric.Namespace"))?,
+                        metric_name: required(metric.metric_name, &field("MetricStat.Metric.MetricName"))?,
+                        dimensions: metric
+                            .dimensions
+                            .into_iter()
+                            .map(|d| pb::Dimension { name: d.name, value: d.value })
+                            .collect(),
+                    }),
+                    period: ms.period.ok_or_else(|| {
+                        AwsError::missing(format!("The parameter {} is required.", field("MetricStat.Period")))
+                    })?,
+                    stat: required(ms.stat, &field("MetricStat.Stat"))?,
+                    unit: ms.unit.unwrap_or_default(),
+                })
+            }
+        };
+        Ok(pb::MetricDataQuery {
+            id,
+            metric_stat,
+            expression: self.expression.unwrap_or_default(),
+            label: self.label.unwrap_or_default(),
+            return_data: self.return_data,
+            period: self.period.unwrap_or(0),
+        })
+    }
+}
+
 /// `GetMetricDataInput`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -388,50 +435,12 @@ impl GetMetricDataInput {
         if self.metric_data_queries.is_empty() {
             return Err(AwsError::missing("The parameter MetricDataQueries is required."));
         }
-        let mut queries = Vec::with_capacity(self.metric_data_queries.len());
-        for (i, q) in self.metric_data_queries.into_iter().enumerate() {
-            let n = i + 1;
-            let field = |m: &str| format!("MetricDataQueries.member.{n}.{m}");
-            if q.account_id.is_some() {
-                return Err(AwsError::invalid_value(format!(
-                    "{} is not supported: cross-account queries need a monitoring account.",
-                    field("AccountId")
-                )));
-            }
-            let id = required(q.id, &field("Id"))?;
-            let metric_stat = match q.metric_stat {
-                None => None,
-                Some(ms) => {
-                    let metric = ms.metric.ok_or_else(|| {
-                        AwsError::missing(format!("The parameter {} is required.", field("MetricStat.Metric")))
-                    })?;
-                    Some(pb::MetricStat {
-                        metric: Some(pb::Metric {
-                            namespace: required(metric.namespace, &field("MetricStat.Metric.Namespace"))?,
-                            metric_name: required(metric.metric_name, &field("MetricStat.Metric.MetricName"))?,
-                            dimensions: metric
-                                .dimensions
-                                .into_iter()
-                                .map(|d| pb::Dimension { name: d.name, value: d.value })
-                                .collect(),
-                        }),
-                        period: ms.period.ok_or_else(|| {
-                            AwsError::missing(format!("The parameter {} is required.", field("MetricStat.Period")))
-                        })?,
-                        stat: required(ms.stat, &field("MetricStat.Stat"))?,
-                        unit: ms.unit.unwrap_or_default(),
-                    })
-                }
-            };
-            queries.push(pb::MetricDataQuery {
-                id,
-                metric_stat,
-                expression: q.expression.unwrap_or_default(),
-                label: q.label.unwrap_or_default(),
-                return_data: q.return_data,
-                period: q.period.unwrap_or(0),
-            });
-        }
+        let queries = self
+            .metric_data_queries
+            .into_iter()
+            .enumerate()
+            .map(|(i, q)| q.into_pb(&format!("MetricDataQueries.member.{}", i + 1)))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(pb::GetMetricDataRequest {
             metric_data_queries: queries,
             start_time: Some(ts_pb(start, "StartTime")?),
@@ -611,20 +620,38 @@ pub(crate) struct ListTagsForResourceOutput {
     pub(crate) tags: Vec<Tag>,
 }
 
-/// The dashboard a resource ARN names, if it names one of `account`'s:
-/// `arn:aws:cloudwatch:[region]:account:dashboard/name`. Alarms join with their issue.
-pub(crate) fn dashboard_of_arn(arn: &str, account: &str) -> Result<String, AwsError> {
+/// A resource a tag operation's `ResourceARN` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Resource {
+    /// `arn:aws:cloudwatch:[region]:account:dashboard/name` (dashboards are per tenant here,
+    /// but their ARN carries no region, as AWS's do not).
+    Dashboard(String),
+    /// `arn:aws:cloudwatch:region:account:alarm:name`.
+    Alarm(String),
+}
+
+/// The resource `arn` names, if it is one of `tenant`'s: a dashboard or an alarm ARN of another
+/// account (or an alarm ARN of another region) names nothing here, which is
+/// `ResourceNotFoundException`; anything that is not a CloudWatch dashboard or alarm ARN is
+/// `InvalidParameterValue`.
+pub(crate) fn resource_of_arn(arn: &str, tenant: &stratus_engine::Tenant) -> Result<Resource, AwsError> {
     let invalid = || AwsError::invalid_value(format!("The value {arn} for parameter ResourceARN is invalid."));
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let [prefix, _partition, service, _region, owner, resource] = parts.as_slice() else { return Err(invalid()) };
+    let [prefix, _partition, service, region, owner, resource] = parts.as_slice() else { return Err(invalid()) };
     if *prefix != "arn" || *service != "cloudwatch" {
         return Err(invalid());
     }
-    let Some(name) = resource.strip_prefix("dashboard/") else { return Err(invalid()) };
-    if *owner != account {
-        return Err(resource_not_found("dashboard", name));
+    if let Some(name) = resource.strip_prefix("dashboard/") {
+        if *owner != tenant.account {
+            return Err(resource_not_found("dashboard", name));
+        }
+        return Ok(Resource::Dashboard(name.to_string()));
     }
-    Ok(name.to_string())
+    let Some(name) = resource.strip_prefix("alarm:").filter(|n| !n.is_empty()) else { return Err(invalid()) };
+    if *owner != tenant.account || *region != tenant.region {
+        return Err(resource_not_found("alarm", name));
+    }
+    Ok(Resource::Alarm(name.to_string()))
 }
 
 /// `ResourceNotFoundException` (TagResource and friends), with its `ResourceType`/`ResourceId`.

@@ -86,7 +86,7 @@ impl AwsError {
                     AwsError::new("InvalidNextToken", "InvalidNextToken", StatusCode::BAD_REQUEST, message.clone())
                 }
                 InvalidCode::ValidationError => {
-                    AwsError::new("ValidationError", "ValidationError", StatusCode::BAD_REQUEST, message.clone())
+                    AwsError::new("ValidationException", "ValidationError", StatusCode::BAD_REQUEST, message.clone())
                 }
                 InvalidCode::InvalidFormat => {
                     AwsError::new("InvalidFormatFault", "InvalidFormat", StatusCode::BAD_REQUEST, message.clone())
@@ -286,6 +286,20 @@ mod tests {
             ("InternalServiceError", 500, false, "Message")
         );
         assert_eq!(i.query_error_header(), "InternalServiceError;Receiver");
+    }
+
+    #[test]
+    fn alarm_errors_map_to_the_model_shapes() {
+        let nf =
+            AwsError::from_engine(&Error::NotFound { resource: "alarm", message: "Alarm x does not exist.".into() });
+        assert_eq!((nf.shape, nf.code, nf.status.as_u16()), ("ResourceNotFound", "ResourceNotFound", 404));
+        assert_eq!(nf.query_error_header(), "ResourceNotFound;Sender");
+        let v =
+            AwsError::from_engine(&Error::InvalidArgument { code: InvalidCode::ValidationError, message: "v".into() });
+        assert_eq!((v.shape, v.code, v.status.as_u16()), ("ValidationException", "ValidationError", 400));
+        let f =
+            AwsError::from_engine(&Error::InvalidArgument { code: InvalidCode::InvalidFormat, message: "f".into() });
+        assert_eq!((f.shape, f.code, f.status.as_u16()), ("InvalidFormatFault", "InvalidFormat", 400));
     }
 
     #[test]

@@ -17,6 +17,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use stratus_engine::Tenant;
 
+use super::alarms;
 use super::body::{self, BodyError};
 use super::cloudwatch::{self as cw, Empty};
 use super::error::AwsError;
@@ -65,6 +66,15 @@ const CLOUDWATCH_OPERATIONS: &[(&str, Rpc)] = &[
     ("TagResource", Rpc::TagResource),
     ("UntagResource", Rpc::UntagResource),
     ("ListTagsForResource", Rpc::ListTagsForResource),
+    ("PutMetricAlarm", Rpc::PutMetricAlarm),
+    ("PutCompositeAlarm", Rpc::PutCompositeAlarm),
+    ("DescribeAlarms", Rpc::DescribeAlarms),
+    ("DescribeAlarmsForMetric", Rpc::DescribeAlarmsForMetric),
+    ("DescribeAlarmHistory", Rpc::DescribeAlarmHistory),
+    ("DeleteAlarms", Rpc::DeleteAlarms),
+    ("SetAlarmState", Rpc::SetAlarmState),
+    ("EnableAlarmActions", Rpc::EnableAlarmActions),
+    ("DisableAlarmActions", Rpc::DisableAlarmActions),
 ];
 
 fn operation(service: &ServiceSpec, op: &str) -> Option<Rpc> {
@@ -228,12 +238,16 @@ enum Reply {
     Dashboard(cw::GetDashboardOutput),
     Dashboards(cw::ListDashboardsOutput),
     Tags(cw::ListTagsForResourceOutput),
+    Alarms(alarms::DescribeAlarmsOutput),
+    AlarmsForMetric(alarms::DescribeAlarmsForMetricOutput),
+    AlarmHistory(alarms::DescribeAlarmHistoryOutput),
 }
 
 impl Reply {
     fn render(&self, route: &Route, request_id: &str) -> Response {
         match self {
-            // PutMetricData and DeleteDashboards have no output members.
+            // PutMetricData, DeleteDashboards, the tag writes and the alarm writes have no
+            // output members.
             Reply::Empty => encode(route, &Empty {}, true, request_id),
             Reply::Statistics(o) => encode(route, o, false, request_id),
             Reply::Metrics(o) => encode(route, o, false, request_id),
@@ -242,6 +256,9 @@ impl Reply {
             Reply::Dashboard(o) => encode(route, o, false, request_id),
             Reply::Dashboards(o) => encode(route, o, false, request_id),
             Reply::Tags(o) => encode(route, o, false, request_id),
+            Reply::Alarms(o) => encode(route, o, false, request_id),
+            Reply::AlarmsForMetric(o) => encode(route, o, false, request_id),
+            Reply::AlarmHistory(o) => encode(route, o, false, request_id),
         }
     }
 }
@@ -341,21 +358,69 @@ async fn dispatch(svc: &Service, route: &Route, tenant: Tenant, bytes: &[u8]) ->
             Ok(Reply::Empty)
         }
         "TagResource" | "UntagResource" | "ListTagsForResource" => tags(svc, route, tenant, bytes).await,
+        "PutMetricAlarm" => {
+            let input = decode::<alarms::PutMetricAlarmInput>(route, bytes)?.into_engine()?;
+            svc.put_metric_alarm(tenant, input).await.map_err(from)?;
+            Ok(Reply::Empty)
+        }
+        "PutCompositeAlarm" => {
+            let input = decode::<alarms::PutCompositeAlarmInput>(route, bytes)?.into_engine()?;
+            svc.put_composite_alarm(tenant, input).await.map_err(from)?;
+            Ok(Reply::Empty)
+        }
+        "DescribeAlarms" => {
+            let (q, records) = decode::<alarms::DescribeAlarmsInput>(route, bytes)?.into_engine();
+            let r = svc.describe_alarms(tenant, q).await.map_err(from)?;
+            Ok(Reply::Alarms(alarms::describe_alarms_output(r, records)))
+        }
+        "DescribeAlarmsForMetric" => {
+            let q = decode::<alarms::DescribeAlarmsForMetricInput>(route, bytes)?.into_engine()?;
+            Ok(Reply::AlarmsForMetric(svc.describe_alarms_for_metric(tenant, q).await.map_err(from)?.into()))
+        }
+        "DescribeAlarmHistory" => {
+            let (q, contributor) = decode::<alarms::DescribeAlarmHistoryInput>(route, bytes)?.into_engine()?;
+            // The query is still run, so its members are validated as without the filter.
+            let mut history = svc.describe_alarm_history(tenant, q).await.map_err(from)?;
+            if contributor {
+                history = stratus_engine::AlarmHistory::default();
+            }
+            Ok(Reply::AlarmHistory(history.into()))
+        }
+        "DeleteAlarms" => {
+            let names = decode::<alarms::AlarmNamesInput>(route, bytes)?.names()?;
+            svc.delete_alarms(tenant, names).await.map_err(from)?;
+            Ok(Reply::Empty)
+        }
+        "SetAlarmState" => {
+            let (name, value, reason, data) = decode::<alarms::SetAlarmStateInput>(route, bytes)?.into_parts()?;
+            svc.set_alarm_state(tenant, name, value, reason, data).await.map_err(from)?;
+            Ok(Reply::Empty)
+        }
+        "EnableAlarmActions" | "DisableAlarmActions" => {
+            let names = decode::<alarms::AlarmNamesInput>(route, bytes)?.names()?;
+            let enabled = route.operation == "EnableAlarmActions";
+            svc.set_alarm_actions_enabled(tenant, names, enabled).await.map_err(from)?;
+            Ok(Reply::Empty)
+        }
         other => Err(AwsError::internal(format!("operation {other} is routed but not dispatched"))),
     }
 }
 
-/// The tag operations, on dashboards (the resources that exist so far).
+/// The tag operations, on dashboards and alarms.
 async fn tags(svc: &Service, route: &Route, tenant: Tenant, bytes: &[u8]) -> Result<Reply, AwsError> {
-    let arn_name = |arn: Option<String>, tenant: &Tenant| {
-        cw::dashboard_of_arn(&cw::required(arn, "ResourceARN")?, &tenant.account)
-    };
-    // A missing dashboard is ResourceNotFoundException here, not DashboardNotFoundError.
-    let not_found = |name: &str| {
-        let name = name.to_string();
+    use cw::Resource;
+    let resource =
+        |arn: Option<String>, tenant: &Tenant| cw::resource_of_arn(&cw::required(arn, "ResourceARN")?, tenant);
+    // A missing resource is ResourceNotFoundException here (not DashboardNotFoundError or
+    // ResourceNotFound, as the resources' own operations answer).
+    let not_found = |r: &Resource| {
+        let (kind, name) = match r {
+            Resource::Dashboard(n) => ("dashboard", n.clone()),
+            Resource::Alarm(n) => ("alarm", n.clone()),
+        };
         move |e: crate::service::ServiceError| match e {
             crate::service::ServiceError::Engine(stratus_engine::Error::NotFound { .. }) => {
-                cw::resource_not_found("dashboard", &name)
+                cw::resource_not_found(kind, &name)
             }
             other => AwsError::from_service(&other),
         }
@@ -363,22 +428,36 @@ async fn tags(svc: &Service, route: &Route, tenant: Tenant, bytes: &[u8]) -> Res
     match route.operation.as_str() {
         "TagResource" => {
             let input = decode::<cw::TagResourceInput>(route, bytes)?;
-            let name = arn_name(input.resource_arn, &tenant)?;
+            let r = resource(input.resource_arn, &tenant)?;
             let tags = input.tags.into_iter().map(|t| (t.key, t.value)).collect();
-            svc.tag_dashboard(tenant, name.clone(), tags).await.map_err(not_found(&name))?;
+            let nf = not_found(&r);
+            match r {
+                Resource::Dashboard(name) => svc.tag_dashboard(tenant, name, tags).await.map_err(nf)?,
+                Resource::Alarm(name) => svc.tag_alarm(tenant, name, tags).await.map_err(nf)?,
+            }
             Ok(Reply::Empty)
         }
         "UntagResource" => {
             let input = decode::<cw::UntagResourceInput>(route, bytes)?;
-            let name = arn_name(input.resource_arn, &tenant)?;
-            svc.untag_dashboard(tenant, name.clone(), input.tag_keys).await.map_err(not_found(&name))?;
+            let r = resource(input.resource_arn, &tenant)?;
+            let nf = not_found(&r);
+            match r {
+                Resource::Dashboard(name) => svc.untag_dashboard(tenant, name, input.tag_keys).await.map_err(nf)?,
+                Resource::Alarm(name) => svc.untag_alarm(tenant, name, input.tag_keys).await.map_err(nf)?,
+            }
             Ok(Reply::Empty)
         }
         _ => {
             let input = decode::<cw::ListTagsForResourceInput>(route, bytes)?;
-            let name = arn_name(input.resource_arn, &tenant)?;
-            let d = svc.get_dashboard(tenant, name.clone()).await.map_err(not_found(&name))?;
-            let tags = d.tags.into_iter().map(|(key, value)| cw::Tag { key, value }).collect();
+            let r = resource(input.resource_arn, &tenant)?;
+            let nf = not_found(&r);
+            let tags = match r {
+                Resource::Dashboard(name) => {
+                    svc.get_dashboard(tenant, name).await.map_err(nf)?.tags.into_iter().collect()
+                }
+                Resource::Alarm(name) => svc.alarm_tags(tenant, name).await.map_err(nf)?,
+            };
+            let tags = tags.into_iter().map(|(key, value)| cw::Tag { key, value }).collect();
             Ok(Reply::Tags(cw::ListTagsForResourceOutput { tags }))
         }
     }
