@@ -130,6 +130,122 @@ cw.delete_dashboards(DashboardNames=["ops"])
 e = error_of(lambda: cw.get_dashboard(DashboardName="ops"))
 check(e["Error"]["Code"] == "ResourceNotFound" and e["ResponseMetadata"]["HTTPStatusCode"] == 404, f"deleted: {e}")
 
+# Alarms. Each metric alarm here watches a metric without data and treats missing data as
+# `ignore`, so the server's own evaluations (every minute) keep whatever state it is in and the
+# checks below cannot race them.
+alarm_dims = [{"Name": "Host", "Value": "quiet-1"}]
+cw.put_metric_alarm(AlarmName="cpu-high", AlarmDescription="CPU too high", MetricName="CPU", Namespace="Quiet",
+                    Dimensions=alarm_dims, Statistic="Average", Period=60, EvaluationPeriods=3, DatapointsToAlarm=2,
+                    Threshold=80.5, ComparisonOperator="GreaterThanThreshold", TreatMissingData="ignore",
+                    Unit="Percent", AlarmActions=["arn:aws:sns:us-east-1:123456789012:page"],
+                    OKActions=["arn:aws:sns:us-east-1:123456789012:calm"], Tags=[{"Key": "team", "Value": "core"}])
+cw.put_metric_alarm(AlarmName="ratio", EvaluationPeriods=1, Threshold=1.0, ComparisonOperator="GreaterThanThreshold",
+                    TreatMissingData="ignore", Metrics=[
+                        {"Id": "e", "MetricStat": {"Metric": {"Namespace": "Quiet", "MetricName": "Errors"},
+                                                   "Period": 60, "Stat": "Sum"}, "ReturnData": False},
+                        {"Id": "r", "Expression": "e * 2", "Label": "twice"}])
+d = cw.describe_alarms(AlarmNames=["cpu-high", "ratio"])
+alarms = {a["AlarmName"]: a for a in d["MetricAlarms"]}
+check(set(alarms) == {"cpu-high", "ratio"} and d["CompositeAlarms"] == [], f"describe_alarms: {d}")
+a = alarms["cpu-high"]
+check(a["AlarmArn"] == "arn:aws:cloudwatch:us-east-1:123456789012:alarm:cpu-high", f"alarm ARN: {a['AlarmArn']}")
+check((a["StateValue"], a["StateReason"]) == ("INSUFFICIENT_DATA", "Unchecked: Initial alarm creation"),
+      f"a new alarm is INSUFFICIENT_DATA: {a}")
+check((a["Namespace"], a["MetricName"], a["Dimensions"], a["Statistic"], a["Period"], a["Unit"]) ==
+      ("Quiet", "CPU", alarm_dims, "Average", 60, "Percent"), f"metric members: {a}")
+check((a["EvaluationPeriods"], a["DatapointsToAlarm"], a["Threshold"], a["ComparisonOperator"], a["TreatMissingData"])
+      == (3, 2, 80.5, "GreaterThanThreshold", "ignore"), f"evaluation members: {a}")
+check(a["AlarmActions"] == ["arn:aws:sns:us-east-1:123456789012:page"] and a["InsufficientDataActions"] == []
+      and a["OKActions"] == ["arn:aws:sns:us-east-1:123456789012:calm"] and a["ActionsEnabled"] is True,
+      f"actions: {a}")
+check(isinstance(a["AlarmConfigurationUpdatedTimestamp"], datetime.datetime)
+      and abs((a["StateUpdatedTimestamp"] - datetime.datetime.now(datetime.timezone.utc)).total_seconds()) < 300
+      and isinstance(a["StateTransitionedTimestamp"], datetime.datetime), f"timestamps: {a}")
+r = alarms["ratio"]
+check([m["Id"] for m in r["Metrics"]] == ["e", "r"] and r["Metrics"][0]["ReturnData"] is False
+      and r["Metrics"][1]["ReturnData"] is True and r["Metrics"][1]["Expression"] == "e * 2"
+      and r["Metrics"][0]["MetricStat"]["Stat"] == "Sum", f"metric-math alarm: {r['Metrics']}")
+m = cw.describe_alarms_for_metric(MetricName="CPU", Namespace="Quiet", Dimensions=alarm_dims)["MetricAlarms"]
+check([x["AlarmName"] for x in m] == ["cpu-high"], f"describe_alarms_for_metric: {m}")
+check(cw.describe_alarms_for_metric(MetricName="CPU", Namespace="Quiet")["MetricAlarms"] == [],
+      "describe_alarms_for_metric wants the exact dimensions")
+
+cw.set_alarm_state(AlarmName="cpu-high", StateValue="ALARM", StateReason="testing the pager",
+                   StateReasonData='{"source": "clients.py"}')
+a = cw.describe_alarms(AlarmNames=["cpu-high"])["MetricAlarms"][0]
+check((a["StateValue"], a["StateReason"], json.loads(a["StateReasonData"])) ==
+      ("ALARM", "testing the pager", {"source": "clients.py"}), f"set_alarm_state: {a}")
+check([x["AlarmName"] for x in cw.describe_alarms(StateValue="ALARM")["MetricAlarms"]] == ["cpu-high"],
+      "describe_alarms by StateValue")
+h = cw.describe_alarm_history(AlarmName="cpu-high")["AlarmHistoryItems"]
+kinds = [x["HistoryItemType"] for x in h]
+check(kinds == ["StateUpdate", "ConfigurationUpdate"], f"history, newest first: {kinds}")
+data = json.loads(h[0]["HistoryData"])
+check(h[0]["HistorySummary"] == "Alarm updated from INSUFFICIENT_DATA to ALARM" and h[0]["AlarmType"] == "MetricAlarm"
+      and data["oldState"]["stateValue"] == "INSUFFICIENT_DATA" and data["newState"]["stateValue"] == "ALARM"
+      and data["newState"]["stateReason"] == "testing the pager", f"StateUpdate item: {h[0]}")
+check(isinstance(json.loads(h[1]["HistoryData"]), dict) and isinstance(h[1]["Timestamp"], datetime.datetime),
+      f"ConfigurationUpdate item: {h[1]}")
+h = cw.describe_alarm_history(AlarmName="cpu-high", HistoryItemType="ConfigurationUpdate", ScanBy="TimestampAscending")
+check([x["HistoryItemType"] for x in h["AlarmHistoryItems"]] == ["ConfigurationUpdate"], "history by item type")
+
+cw.put_composite_alarm(AlarmName="both", AlarmRule="ALARM(cpu-high) OR ALARM(\"ratio\")",
+                       AlarmActions=["arn:aws:sns:us-east-1:123456789012:page"])
+check(cw.describe_alarms(AlarmNames=["both"])["CompositeAlarms"] == [], "without AlarmTypes only metric alarms")
+c = cw.describe_alarms(AlarmNames=["both"], AlarmTypes=["CompositeAlarm"])["CompositeAlarms"]
+check(len(c) == 1 and c[0]["StateValue"] == "ALARM" and c[0]["AlarmRule"] == "ALARM(cpu-high) OR ALARM(\"ratio\")",
+      f"composite alarm follows its child: {c}")
+kids = cw.describe_alarms(ChildrenOfAlarmName="both")
+check(sorted(x["AlarmName"] for x in kids["MetricAlarms"]) == ["cpu-high", "ratio"] and
+      all(set(x) == {"AlarmName", "AlarmArn", "StateValue", "StateUpdatedTimestamp"} for x in kids["MetricAlarms"]),
+      f"ChildrenOfAlarmName: reduced records: {kids['MetricAlarms']}")
+parents = cw.describe_alarms(ParentsOfAlarmName="cpu-high")
+check([set(x) for x in parents["CompositeAlarms"]] == [{"AlarmName", "AlarmArn"}]
+      and parents["CompositeAlarms"][0]["AlarmName"] == "both", f"ParentsOfAlarmName: {parents['CompositeAlarms']}")
+
+cw.disable_alarm_actions(AlarmNames=["cpu-high", "both"])
+check(cw.describe_alarms(AlarmNames=["cpu-high"])["MetricAlarms"][0]["ActionsEnabled"] is False, "actions disabled")
+cw.enable_alarm_actions(AlarmNames=["cpu-high"])
+check(cw.describe_alarms(AlarmNames=["cpu-high"])["MetricAlarms"][0]["ActionsEnabled"] is True, "actions enabled")
+
+alarm_arn = a["AlarmArn"]
+check(cw.list_tags_for_resource(ResourceARN=alarm_arn)["Tags"] == [{"Key": "team", "Value": "core"}],
+      "tags given at creation")
+cw.tag_resource(ResourceARN=alarm_arn, Tags=[{"Key": "env", "Value": "prod"}])
+cw.untag_resource(ResourceARN=alarm_arn, TagKeys=["team"])
+check(cw.list_tags_for_resource(ResourceARN=alarm_arn)["Tags"] == [{"Key": "env", "Value": "prod"}], "alarm tags")
+e = error_of(lambda: cw.list_tags_for_resource(ResourceARN=alarm_arn.replace(":cpu-high", ":nope")))
+check(e["Error"]["Code"] == "ResourceNotFoundException" and e["ResponseMetadata"]["HTTPStatusCode"] == 404,
+      f"tags of a missing alarm: {e['Error']}")
+
+# Alarm errors, in AWS's codes.
+base = dict(MetricName="CPU", Namespace="Quiet", EvaluationPeriods=1, Threshold=1.0,
+            ComparisonOperator="GreaterThanThreshold")
+e = error_of(lambda: cw.put_metric_alarm(AlarmName="bad", Statistic="Sum", Period=7, **base))
+check(e["Error"]["Code"] == "InvalidParameterValue" and "Period" in e["Error"]["Message"], f"bad period: {e['Error']}")
+e = error_of(lambda: cw.put_metric_alarm(AlarmName="bad", Statistic="Sum", ExtendedStatistic="p99", Period=60, **base))
+check(e["Error"]["Code"] == "InvalidParameterCombination", f"Statistic and ExtendedStatistic: {e['Error']}")
+e = error_of(lambda: cw.put_metric_alarm(AlarmName="bad", Statistic="Sum", Period=60, Unit="Furlongs", **base))
+check(e["Error"]["Code"] == "InvalidParameterValue" and "Unit" in e["Error"]["Message"], f"bad unit: {e['Error']}")
+e = error_of(lambda: cw.put_composite_alarm(AlarmName="bad", AlarmRule="ALARM(cpu-high"))
+check(e["Error"]["Code"] == "ValidationError", f"bad rule syntax: {e['Error']}")
+e = error_of(lambda: cw.set_alarm_state(AlarmName="nope", StateValue="OK", StateReason="x"))
+check(e["Error"]["Code"] == "ResourceNotFound" and e["ResponseMetadata"]["HTTPStatusCode"] == 404
+      and e["ResponseMetadata"]["HTTPHeaders"]["x-amzn-query-error"] == "ResourceNotFound;Sender",
+      f"SetAlarmState on a missing alarm: {e}")
+e = error_of(lambda: cw.set_alarm_state(AlarmName="cpu-high", StateValue="PANIC", StateReason="x"))
+check(e["Error"]["Code"] == "ValidationError" and "stateValue" in e["Error"]["Message"], f"bad StateValue: {e['Error']}")
+e = error_of(lambda: cw.set_alarm_state(AlarmName="cpu-high", StateValue="OK", StateReason="x",
+                                        StateReasonData="{not json"))
+check(e["Error"]["Code"] == "InvalidFormat", f"StateReasonData not JSON: {e['Error']}")
+
+cw.delete_alarms(AlarmNames=["both"])
+cw.delete_alarms(AlarmNames=["cpu-high", "ratio"])
+d = cw.describe_alarms(AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+check(d["MetricAlarms"] == [] and d["CompositeAlarms"] == [], f"delete_alarms: {d}")
+h = cw.describe_alarm_history(AlarmName="cpu-high")["AlarmHistoryItems"]
+check(h[0]["HistoryItemType"] == "ConfigurationUpdate" and len(h) >= 3, f"history outlives the alarm: {h[:1]}")
+
 # Authentication and scoping.
 e = error_of(lambda: client(secret_key="wrong").list_metrics())
 check(e["Error"]["Code"] == "SignatureDoesNotMatch" and e["ResponseMetadata"]["HTTPStatusCode"] == 403,
@@ -184,4 +300,20 @@ out = subprocess.run(aws + ["get-metric-statistics", "--namespace", "Cli", "--me
                             "--end-time", span["EndTime"].strftime("%Y-%m-%dT%H:%M:%SZ")],
                      env=env, check=True, capture_output=True, text=True, timeout=60).stdout
 check([p["Sum"] for p in json.loads(out)["Datapoints"]] == [5.0], f"AWS CLI round trip: {out}")
+cli_alarm = ["--alarm-name", "cli-alarm"]
+subprocess.run(aws + ["put-metric-alarm"] + cli_alarm + [
+    "--namespace", "Cli", "--metric-name", "Quiet", "--statistic", "Sum", "--period", "60",
+    "--evaluation-periods", "1", "--threshold", "1", "--comparison-operator", "GreaterThanThreshold",
+    "--treat-missing-data", "ignore"], env=env, check=True, timeout=60)
+subprocess.run(aws + ["set-alarm-state"] + cli_alarm + ["--state-value", "ALARM", "--state-reason", "from the CLI"],
+               env=env, check=True, timeout=60)
+out = subprocess.run(aws + ["describe-alarms", "--alarm-names", "cli-alarm"], env=env, check=True,
+                     capture_output=True, text=True, timeout=60).stdout
+a = json.loads(out)["MetricAlarms"]
+check([(x["AlarmName"], x["StateValue"], x["StateReason"]) for x in a] == [("cli-alarm", "ALARM", "from the CLI")],
+      f"AWS CLI alarms: {out}")
+out = subprocess.run(aws + ["describe-alarm-history"] + cli_alarm, env=env, check=True,
+                     capture_output=True, text=True, timeout=60).stdout
+check([x["HistoryItemType"] for x in json.loads(out)["AlarmHistoryItems"]] == ["StateUpdate", "ConfigurationUpdate"],
+      f"AWS CLI alarm history: {out}")
 print("all client checks passed")

@@ -62,4 +62,44 @@ except ClientError as e:
     check(e.response["Error"]["Code"] == "InvalidParameterValue" and e.response["Error"]["Message"] ==
           "The parameters MetricData.member.1.Values and MetricData.member.1.Counts must be of the same size.",
           f"awsQuery error: {e.response['Error']}")
+
+# Alarms over awsQuery. The alarm watches a metric without data and treats missing data as
+# `ignore`, so the server's minute evaluations keep the state set below.
+cw.put_metric_alarm(AlarmName="q-alarm", MetricName="Silent", Namespace="Query", Dimensions=dims, Statistic="Maximum",
+                    Period=60, EvaluationPeriods=2, Threshold=3.5, ComparisonOperator="LessThanThreshold",
+                    TreatMissingData="ignore", OKActions=["arn:aws:sns:us-east-1:123456789012:ok"])
+a = cw.describe_alarms(AlarmNames=["q-alarm"])["MetricAlarms"]
+check(len(a) == 1 and (a[0]["StateValue"], a[0]["Threshold"], a[0]["Period"], a[0]["Dimensions"], a[0]["OKActions"])
+      == ("INSUFFICIENT_DATA", 3.5, 60, dims, ["arn:aws:sns:us-east-1:123456789012:ok"])
+      and a[0]["AlarmActions"] == [] and isinstance(a[0]["StateUpdatedTimestamp"], datetime.datetime),
+      f"describe_alarms over awsQuery: {a}")
+cw.set_alarm_state(AlarmName="q-alarm", StateValue="ALARM", StateReason="over awsQuery")
+a = cw.describe_alarms(AlarmNames=["q-alarm"])["MetricAlarms"][0]
+check((a["StateValue"], a["StateReason"]) == ("ALARM", "over awsQuery"), f"set_alarm_state over awsQuery: {a}")
+h = cw.describe_alarm_history(AlarmName="q-alarm")["AlarmHistoryItems"]
+check([x["HistoryItemType"] for x in h] == ["StateUpdate", "ConfigurationUpdate"]
+      and json.loads(h[0]["HistoryData"])["newState"]["stateValue"] == "ALARM"
+      and isinstance(h[0]["Timestamp"], datetime.datetime), f"describe_alarm_history over awsQuery: {h}")
+cw.put_composite_alarm(AlarmName="q-composite", AlarmRule="ALARM(q-alarm)")
+c = cw.describe_alarms(AlarmTypes=["CompositeAlarm"])["CompositeAlarms"]
+check([(x["AlarmName"], x["StateValue"]) for x in c] == [("q-composite", "ALARM")], f"composite over awsQuery: {c}")
+kids = cw.describe_alarms(ChildrenOfAlarmName="q-composite")["MetricAlarms"]
+check([(x["AlarmName"], x["StateValue"]) for x in kids] == [("q-alarm", "ALARM")] and "Threshold" not in kids[0],
+      f"ChildrenOfAlarmName over awsQuery: {kids}")
+try:
+    cw.set_alarm_state(AlarmName="nope", StateValue="OK", StateReason="x")
+    check(False, "SetAlarmState on a missing alarm accepted")
+except ClientError as e:
+    check(e.response["Error"]["Code"] == "ResourceNotFound" and e.response["ResponseMetadata"]["HTTPStatusCode"] == 404,
+          f"awsQuery ResourceNotFound: {e.response}")
+try:
+    cw.put_metric_alarm(AlarmName="bad", MetricName="m", Namespace="Query", Statistic="Sum", Period=45,
+                        EvaluationPeriods=1, Threshold=1.0, ComparisonOperator="GreaterThanThreshold")
+    check(False, "Period 45 accepted")
+except ClientError as e:
+    check(e.response["Error"]["Code"] == "InvalidParameterValue" and "Period" in e.response["Error"]["Message"],
+          f"awsQuery bad period: {e.response['Error']}")
+cw.delete_alarms(AlarmNames=["q-composite", "q-alarm"])
+d = cw.describe_alarms(AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+check(d["MetricAlarms"] == [] and d["CompositeAlarms"] == [], f"delete_alarms over awsQuery: {d}")
 print("all awsQuery client checks passed")
