@@ -103,7 +103,9 @@ fn millis(t: Timestamp, field: &str) -> Result<i64, AwsError> {
 
 /// One `Metrics` entry in engine terms: the GetMetricData conversion to the service message,
 /// then what the engine's query type needs (one of MetricStat and Expression, a known unit).
-/// `ReturnData` defaults to true.
+/// `ReturnData` defaults to true. The second step is the one `convert::gmd` takes for
+/// GetMetricData (private there, and its messages name `MetricDataQueries`); once it takes the
+/// field prefix and is `pub(crate)`, this should call it.
 fn alarm_query(n: usize, q: MetricDataQuery) -> Result<engine::MetricDataQuery, AwsError> {
     let p = format!("Metrics.member.{n}");
     let q = q.into_pb(&p)?;
@@ -638,23 +640,39 @@ impl From<engine::CompositeAlarm> for CompositeAlarmOutput {
     }
 }
 
-/// The reduced record of a child (`Records::Children`) or a parent (`Records::Parents`): name
-/// and ARN, and for children the state value and its time.
-fn reduce(name: String, arn: String, state: &engine::AlarmStatus, records: Records) -> ReducedRecord {
-    let child = records == Records::Children;
-    ReducedRecord {
-        alarm_name: Some(name),
-        alarm_arn: Some(arn),
-        state_value: child.then(|| state.value.as_str()),
-        state_updated_timestamp: child.then(|| Timestamp::from_millis(state.updated_ms)),
+impl MetricAlarmOutput {
+    /// The reduced record of a child (`Records::Children`: name, ARN, state value and its
+    /// time) or a parent (`Records::Parents`: name and ARN); `Records::Full` keeps every member.
+    fn reduced(self, records: Records) -> Self {
+        let child = records == Records::Children;
+        match records {
+            Records::Full => self,
+            Records::Children | Records::Parents => MetricAlarmOutput {
+                alarm_name: self.alarm_name,
+                alarm_arn: self.alarm_arn,
+                state_value: self.state_value.filter(|_| child),
+                state_updated_timestamp: self.state_updated_timestamp.filter(|_| child),
+                ..MetricAlarmOutput::default()
+            },
+        }
     }
 }
 
-struct ReducedRecord {
-    alarm_name: Option<String>,
-    alarm_arn: Option<String>,
-    state_value: Option<&'static str>,
-    state_updated_timestamp: Option<Timestamp>,
+impl CompositeAlarmOutput {
+    /// As [`MetricAlarmOutput::reduced`].
+    fn reduced(self, records: Records) -> Self {
+        let child = records == Records::Children;
+        match records {
+            Records::Full => self,
+            Records::Children | Records::Parents => CompositeAlarmOutput {
+                alarm_name: self.alarm_name,
+                alarm_arn: self.alarm_arn,
+                state_value: self.state_value.filter(|_| child),
+                state_updated_timestamp: self.state_updated_timestamp.filter(|_| child),
+                ..CompositeAlarmOutput::default()
+            },
+        }
+    }
 }
 
 /// `DescribeAlarmsOutput`.
@@ -670,41 +688,15 @@ pub(crate) struct DescribeAlarmsOutput {
 /// DescribeAlarms' answer from the engine's, reduced for `ChildrenOfAlarmName` /
 /// `ParentsOfAlarmName`.
 pub(crate) fn describe_alarms_output(r: engine::DescribeAlarmsResult, records: Records) -> DescribeAlarmsOutput {
-    let (metric_alarms, composite_alarms) = match records {
-        Records::Full => (
-            r.metric_alarms.into_iter().map(Into::into).collect(),
-            r.composite_alarms.into_iter().map(Into::into).collect(),
-        ),
-        Records::Children | Records::Parents => (
-            r.metric_alarms
-                .into_iter()
-                .map(|a| {
-                    let x = reduce(a.config.name, a.arn, &a.state, records);
-                    MetricAlarmOutput {
-                        alarm_name: x.alarm_name,
-                        alarm_arn: x.alarm_arn,
-                        state_value: x.state_value,
-                        state_updated_timestamp: x.state_updated_timestamp,
-                        ..MetricAlarmOutput::default()
-                    }
-                })
-                .collect(),
-            r.composite_alarms
-                .into_iter()
-                .map(|a| {
-                    let x = reduce(a.config.name, a.arn, &a.state, records);
-                    CompositeAlarmOutput {
-                        alarm_name: x.alarm_name,
-                        alarm_arn: x.alarm_arn,
-                        state_value: x.state_value,
-                        state_updated_timestamp: x.state_updated_timestamp,
-                        ..CompositeAlarmOutput::default()
-                    }
-                })
-                .collect(),
-        ),
-    };
-    DescribeAlarmsOutput { composite_alarms, metric_alarms, next_token: r.next_token }
+    DescribeAlarmsOutput {
+        composite_alarms: r
+            .composite_alarms
+            .into_iter()
+            .map(|a| CompositeAlarmOutput::from(a).reduced(records))
+            .collect(),
+        metric_alarms: r.metric_alarms.into_iter().map(|a| MetricAlarmOutput::from(a).reduced(records)).collect(),
+        next_token: r.next_token,
+    }
 }
 
 /// `DescribeAlarmsForMetricOutput`.
