@@ -25,7 +25,7 @@ mod splitmix;
 pub use alarm::model::{
     ActionOutcome, ActionRequest, AlarmHistory, AlarmState, AlarmStatus, AlarmType, CompositeAlarm,
     CompositeAlarmInput, DescribeAlarmHistory, DescribeAlarms, DescribeAlarmsForMetric, DescribeAlarmsResult,
-    EvaluationReport, HistoryItem, HistoryItemType, MetricAlarm, MetricAlarmInput, alarm_arn,
+    EvaluationReport, EvaluationWindow, HistoryItem, HistoryItemType, MetricAlarm, MetricAlarmInput, alarm_arn,
 };
 pub use durable::{Clock, CommitTicket, Durability, FileSystem, ManualClock, RealFs, SimFs, SystemClock, WalError};
 pub use engine::{Appender, Engine, EngineConfig, PutReceipt, Querier};

@@ -9,8 +9,8 @@
 //! and `Metrics[]` through the same conversion GetMetricData uses. Everything else — names,
 //! periods, operators, rules, state values, JSON documents — is the engine's to validate, once
 //! for both faces. Members this server does not implement (`WarmUpConfiguration`,
-//! `EvaluationCriteria`, `EvaluationInterval`, `ActionConfiguration`, a `WallClockWindow`) are refused
-//! rather than dropped.
+//! `EvaluationCriteria`, `EvaluationInterval`, `ActionConfiguration`) are refused rather than
+//! dropped.
 //!
 //! With `ChildrenOfAlarmName` / `ParentsOfAlarmName`, DescribeAlarms answers reduced records
 //! (children: name, ARN, state value, state-updated time; parents: name, ARN) as AWS does; the
@@ -32,7 +32,29 @@ use super::timestamp::Timestamp;
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct EvaluationWindowInput {
     pub(crate) sliding_window: Option<IgnoredAny>,
-    pub(crate) wall_clock_window: Option<IgnoredAny>,
+    pub(crate) wall_clock_window: Option<WallClockWindow>,
+}
+
+/// `WallClockWindow`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct WallClockWindow {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) timezone: Option<String>,
+}
+
+/// `SlidingWindow` (no members).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub(crate) struct SlidingWindow {}
+
+/// `EvaluationWindow` in an output: exactly one member.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct EvaluationWindowOutput {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) sliding_window: Option<SlidingWindow>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) wall_clock_window: Option<WallClockWindow>,
 }
 
 /// `PutMetricAlarmInput`.
@@ -159,21 +181,22 @@ impl PutMetricAlarmInput {
                 return Err(unsupported(member));
             }
         }
-        // The engine's `EvaluationWindow` type is not exported from `stratus_engine`, so only the
-        // default (sliding) window can be expressed here: `SlidingWindow` (or an empty
-        // `EvaluationWindow`, which is all awsQuery can send for it) means the default, and
-        // `WallClockWindow` is refused rather than evaluated differently than asked.
-        if let Some(w) = &self.evaluation_window {
-            if w.sliding_window.is_some() && w.wall_clock_window.is_some() {
+        // `SlidingWindow` (or an empty `EvaluationWindow`, which is all awsQuery can send for
+        // it) is the default; `WallClockWindow` aligns buckets to the clock (the engine checks
+        // the time zone).
+        let evaluation_window = match self.evaluation_window {
+            None => None,
+            Some(EvaluationWindowInput { sliding_window: Some(_), wall_clock_window: Some(_) }) => {
                 return Err(AwsError::from_engine(&engine::Error::InvalidArgument {
                     code: engine::InvalidCode::InvalidParameterCombination,
                     message: "EvaluationWindow takes exactly one of SlidingWindow and WallClockWindow.".into(),
                 }));
             }
-            if w.wall_clock_window.is_some() {
-                return Err(unsupported("EvaluationWindow.WallClockWindow"));
+            Some(EvaluationWindowInput { wall_clock_window: Some(w), .. }) => {
+                Some(engine::EvaluationWindow::WallClock { timezone: w.timezone })
             }
-        }
+            Some(_) => Some(engine::EvaluationWindow::Sliding),
+        };
         Ok(engine::MetricAlarmInput {
             name: required(self.alarm_name, "AlarmName")?,
             description: self.alarm_description,
@@ -201,7 +224,7 @@ impl PutMetricAlarmInput {
                 .enumerate()
                 .map(|(i, q)| alarm_query(i + 1, q))
                 .collect::<Result<Vec<_>, _>>()?,
-            evaluation_window: None,
+            evaluation_window,
             tags: tags(self.tags),
         })
     }
@@ -531,6 +554,8 @@ pub(crate) struct MetricAlarmOutput {
     pub(crate) threshold_metric_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) state_transitioned_timestamp: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) evaluation_window: Option<EvaluationWindowOutput>,
 }
 
 impl From<engine::MetricAlarm> for MetricAlarmOutput {
@@ -565,6 +590,15 @@ impl From<engine::MetricAlarm> for MetricAlarmOutput {
             metrics: (!c.metrics.is_empty()).then(|| c.metrics.into_iter().map(Into::into).collect()),
             threshold_metric_id: c.threshold_metric_id,
             state_transitioned_timestamp: Some(Timestamp::from_millis(a.state.transitioned_ms)),
+            evaluation_window: c.evaluation_window.map(|w| match w {
+                engine::EvaluationWindow::Sliding => {
+                    EvaluationWindowOutput { sliding_window: Some(SlidingWindow {}), wall_clock_window: None }
+                }
+                engine::EvaluationWindow::WallClock { timezone } => EvaluationWindowOutput {
+                    sliding_window: None,
+                    wall_clock_window: Some(WallClockWindow { timezone }),
+                },
+            }),
         }
     }
 }

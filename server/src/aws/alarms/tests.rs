@@ -143,13 +143,18 @@ fn wire_level_problems_are_refused_with_aws_codes() {
     }
     let e = put_error(r#"{"AlarmName": "a", "EvaluationInterval": 60}"#);
     assert_eq!(e.code, "InvalidParameterValue");
-    let e = put_error(r#"{"AlarmName": "a", "EvaluationWindow": {"WallClockWindow": {"Timezone": "UTC"}}}"#);
-    assert_eq!(e.code, "InvalidParameterValue");
+    let wall: PutMetricAlarmInput =
+        serde_json::from_str(r#"{"AlarmName": "a", "EvaluationWindow": {"WallClockWindow": {"Timezone": "+05:30"}}}"#)
+            .unwrap();
+    assert_eq!(
+        wall.into_engine().unwrap().evaluation_window,
+        Some(stratus_engine::EvaluationWindow::WallClock { timezone: Some("+05:30".into()) })
+    );
     let e = put_error(r#"{"AlarmName": "a", "EvaluationWindow": {"WallClockWindow": {}, "SlidingWindow": {}}}"#);
     assert_eq!(e.code, "InvalidParameterCombination");
     let sliding: PutMetricAlarmInput =
         serde_json::from_str(r#"{"AlarmName": "a", "EvaluationWindow": {"SlidingWindow": {}}}"#).unwrap();
-    assert_eq!(sliding.into_engine().unwrap().evaluation_window, None, "the sliding window is the default");
+    assert_eq!(sliding.into_engine().unwrap().evaluation_window, Some(stratus_engine::EvaluationWindow::Sliding));
 }
 
 #[test]
